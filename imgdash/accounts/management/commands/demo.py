@@ -1,0 +1,101 @@
+"""`python manage.py demo`: everything for a first look, in one command.
+
+Migrates the local SQLite database, starts the embedded Image Manager emulator seeded with
+realistic repositories, registers it as a cluster, creates the demo users, connects their
+cluster tokens and serves the dashboard. Running it again reuses the data (the emulator's
+state is kept in the data folder, so deletions and scope changes persist).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER
+from imgdash.audit.log import record_event
+from imgdash.clusters.models import Cluster
+from imgdash.clusters.services import save_credential
+
+# imgdash user -> (imgdash role, emulator user whose cluster token they get)
+DEMO_USERS = {
+    "admin": (None, "admin"),  # superuser: every imgdash role; ClusterAdministrator upstream
+    "operator": (OPERATOR, "nsadmin"),  # Administrator of team-a and team-b upstream
+    "viewer": (VIEWER, "viewer"),
+    "auditor": (AUDITOR, None),
+}
+
+
+class Command(BaseCommand):
+    help = "Run imgdash against the embedded Image Manager emulator, with demo users."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000",
+                            help="where to serve the dashboard (default 127.0.0.1:8000)")
+        parser.add_argument("--repos", type=int, default=300,
+                            help="repositories to seed on the first run (default 300)")
+        parser.add_argument("--setup-only", action="store_true",
+                            help="prepare everything, print the users, do not serve")
+
+    def handle(self, addrport, repos, setup_only, **options):
+        if not settings.DEMO:
+            raise CommandError("Run the demo as `python manage.py demo` (it sets IMGDASH_DEMO).")
+        from imgdash.emulator.server import EmulatorServer
+
+        call_command("migrate", interactive=False, verbosity=0)
+        state_file = settings.DATA_DIR / "demo-emulator.json"
+        emulator = EmulatorServer(repos=repos, seed=1, state_file=str(state_file)).start()
+        try:
+            cluster = self._register(emulator)
+            users = self._users(emulator, cluster)
+            self._print_banner(addrport, emulator, users)
+            if not setup_only:
+                call_command("runserver", addrport, use_reloader=False, use_threading=True)
+        finally:
+            emulator.stop()
+
+    def _register(self, emulator):
+        cluster, _ = Cluster.objects.update_or_create(
+            slug="demo",
+            defaults={"name": "Demo cluster", "api_url": emulator.api_url, "verify_tls": True,
+                      "ca_pem": "", "registry": "mycluster.icp:8500"},
+        )
+        return cluster
+
+    def _users(self, emulator, cluster):
+        User = get_user_model()
+        printed = []
+        for username, (role, cluster_user) in DEMO_USERS.items():
+            password = f"demo-{username}"
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username, f"{username}@demo.invalid", password)
+            user.set_password(password)
+            user.is_active = True
+            user.is_superuser = user.is_staff = role is None
+            user.save()
+            if role:
+                user.groups.set([Group.objects.get(name=role)])
+            if cluster_user:
+                # The emulator signs with a fresh key each start: connect a fresh token.
+                credential = save_credential(user, cluster, emulator.issue_id_token(cluster_user))
+                record_event(None, "credential.connect", actor=user, cluster=cluster,
+                             target=f"credential {credential.fingerprint}",
+                             message=f"Demo setup: connected as {credential.subject}",
+                             details={"method": "demo"})
+            printed.append((username, password, role or "Admin (superuser)", cluster_user))
+        return printed
+
+    def _print_banner(self, addrport, emulator, users):
+        write = self.stdout.write
+        write("")
+        write(self.style.SUCCESS("imgdash demo — against the embedded Image Manager emulator"))
+        write(f"  Dashboard: http://{addrport}/")
+        write(f"  Emulator:  {emulator.api_url}")
+        write("  Sign in as:")
+        for username, password, role, cluster_user in users:
+            upstream = f"cluster user {cluster_user}" if cluster_user else "no cluster token"
+            write(f"    {username:<9} password {password:<14} {role:<18} ({upstream})")
+        write("  Ctrl-C stops the dashboard and the emulator. Data stays in "
+              f"{settings.DATA_DIR} for the next run.")
+        write("")

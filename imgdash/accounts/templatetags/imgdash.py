@@ -1,0 +1,113 @@
+"""Small display helpers shared by every page."""
+
+from datetime import UTC, datetime
+
+from django import template
+
+register = template.Library()
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+@register.filter
+def bytes_human(value):
+    """1536 -> '1.5 KB' (powers of 1024; registries report compressed sizes)."""
+    try:
+        size = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    for unit in _UNITS:
+        if abs(size) < 1024 or unit == _UNITS[-1]:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return "–"
+
+
+def _duration(seconds):
+    seconds = int(abs(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds % 60} s"
+
+
+@register.filter
+def expires_in(when):
+    """'expires in 3 h 12 min' / 'expired 5 min ago' / 'no expiry known'."""
+    if not when:
+        return "no expiry known"
+    delta = (when - datetime.now(UTC)).total_seconds()
+    if delta <= 0:
+        return f"expired {_duration(delta)} ago"
+    return f"expires in {_duration(delta)}"
+
+
+@register.filter
+def ago(when):
+    """'40 s ago' for a datetime or a UNIX timestamp."""
+    if when is None or when == "":
+        return ""
+    if isinstance(when, int | float):
+        when = datetime.fromtimestamp(when, UTC)
+    delta = (datetime.now(UTC) - when).total_seconds()
+    return "just now" if delta < 1 else f"{_duration(delta)} ago"
+
+
+@register.filter
+def utc(when):
+    """An exact, unambiguous time: 2026-11-27 09:15:02 UTC."""
+    if not when:
+        return ""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@register.filter
+def timestamp_utc(value):
+    """A UNIX timestamp as an exact UTC time."""
+    try:
+        return utc(datetime.fromtimestamp(float(value), UTC))
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+@register.filter
+def short_digest(digest):
+    """sha256:053cde...ab12 -> sha256:053cde1f2a3b (the full digest goes in a title)."""
+    if not digest:
+        return ""
+    algorithm, sep, hexpart = str(digest).partition(":")
+    return f"{algorithm}:{hexpart[:12]}" if sep else str(digest)[:19]
+
+
+@register.filter
+def namespace_part(name):
+    head, sep, _ = str(name).partition("/")
+    return head if sep else ""
+
+
+@register.filter
+def short_part(name):
+    _, sep, tail = str(name).partition("/")
+    return tail if sep else name
+
+
+@register.filter
+def multiply(value, factor):
+    try:
+        return int(value) * int(factor)
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def milliseconds(seconds):
+    try:
+        return f"{float(seconds) * 1000:.0f}"
+    except (TypeError, ValueError):
+        return "–"

@@ -1,0 +1,32 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from imgdash.accounts.roles import AUDITOR, VIEWER, has_role
+
+
+@require_GET
+def home(request):
+    """Send each user to where their role lets them start."""
+    if has_role(request.user, VIEWER):
+        return redirect("clusters:home")
+    if has_role(request.user, AUDITOR):
+        return redirect("audit:log")
+    return render(request, "accounts/no_role.html", status=403)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """Load balancers ask this: 200 when the database answers, 503 otherwise."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "not answering"}, status=503)
+    return JsonResponse({"status": "ok"})

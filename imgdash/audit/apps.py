@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    name = "imgdash.audit"
+    label = "audit"
+    verbose_name = "Action log"
+
+    def ready(self):
+        from imgdash.audit import signals  # noqa: F401

@@ -1,0 +1,89 @@
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseBadRequest, HttpResponseServerError
+from django.shortcuts import render
+from django.template import loader
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from imgdash.accounts.roles import AUDITOR, has_role, is_admin
+from imgdash.audit.export import FORMATS, export_response
+from imgdash.audit.forms import LogFilterForm
+from imgdash.audit.models import AuditEvent
+from imgdash.clusters.models import Cluster
+
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+
+
+def sees_everything(user):
+    return has_role(user, AUDITOR) or is_admin(user)
+
+
+def _events_for(user):
+    """The rows this user may read: all of them for auditors and admins, else their own."""
+    if sees_everything(user):
+        return AuditEvent.objects.all()
+    return AuditEvent.objects.filter(actor=user)
+
+
+def _page_number(request):
+    try:
+        return min(max(int(request.GET.get("page", "1")), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def _page_of(events, page):
+    """One page, newest first, without counting millions of rows: just "is there more"."""
+    start = (page - 1) * PAGE_SIZE
+    answered = AuditEvent.objects.filter(intent=OuterRef("pk"))
+    found = list(events.annotate(has_outcome=Exists(answered))
+                 .order_by("-id")[start:start + PAGE_SIZE + 1])
+    return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+
+
+@never_cache
+@require_GET
+def audit_log(request):
+    events = _events_for(request.user)
+    form = LogFilterForm(request.GET, Cluster.objects.order_by("name"))
+    export_format = request.GET.get("format", "")
+    if export_format:
+        if export_format not in FORMATS:
+            return HttpResponseBadRequest(
+                "Unknown export format. Use ?format=csv or ?format=jsonl.",
+                content_type="text/plain; charset=utf-8",
+            )
+        if not form.is_valid():
+            return HttpResponseBadRequest(
+                "The filter is not valid, nothing was exported: " + form.errors.as_text(),
+                content_type="text/plain; charset=utf-8",
+            )
+        return export_response(form.filter(events), export_format)
+
+    page = _page_number(request)
+    rows, has_older = _page_of(form.filter(events), page) if form.is_valid() else ([], False)
+    context = {
+        "form": form,
+        "rows": rows,
+        "page": page,
+        "has_older": has_older,
+        "sees_everything": sees_everything(request.user),
+        "nav_section": "audit",
+    }
+    fragment = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "audit/log.html#results" if fragment else "audit/log.html", context)
+    # The same URL answers with a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def server_error(request):
+    """handler500: the plain error page, with the request id to quote to an admin.
+
+    No context processors or database queries: the database may be why we are here.
+    """
+    template = loader.get_template("500.html")
+    request_id = getattr(request, "request_id", "")
+    return HttpResponseServerError(template.render({"request_id": request_id}))

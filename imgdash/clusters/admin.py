@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from imgdash.clusters.models import Cluster, Credential
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "api_url", "verify_tls", "registry"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "api_url"]
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Admins may see who is connected and revoke a credential; the token is never shown."""
+
+    list_display = ["user", "cluster", "subject", "fingerprint", "expires_at", "stale_since"]
+    list_filter = ["cluster"]
+    fields = ["user", "cluster", "subject", "fingerprint", "expires_at", "connected_at",
+              "stale_since"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,166 @@
+import ipaddress
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import slugify
+
+from imgdash.clusters import crypto
+
+API_PATH = "/image-manager/api/v1"
+
+
+def is_loopback_host(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_api_url(url):
+    """An Image Manager API base URL: HTTPS, except on this machine (the local emulator)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValidationError("Enter the API URL, e.g. https://master.example.com:8443" + API_PATH)
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValidationError(
+            "The API URL must use HTTPS: the users' tokens travel with every call. "
+            "Plain HTTP is allowed only for 127.0.0.1/localhost (the local emulator)."
+        )
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValidationError("The API URL must not carry a query, fragment or credentials.")
+
+
+def validate_ca_pem(pem):
+    if not pem.strip():
+        return
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        raise ValidationError(
+            "The CA bundle is not PEM certificates (-----BEGIN CERTIFICATE----- ...)."
+        ) from None
+    if not certificates:
+        raise ValidationError("The CA bundle holds no certificate.")
+
+
+class Cluster(models.Model):
+    """An ICP cluster's Image Manager API, registered by an admin (users never type URLs)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    api_url = models.CharField(
+        "API URL",
+        max_length=500,
+        validators=[validate_api_url],
+        help_text=f"e.g. https://master.example.com:8443{API_PATH}",
+    )
+    ca_pem = models.TextField(
+        "CA bundle (PEM)",
+        blank=True,
+        validators=[validate_ca_pem],
+        help_text="The cluster's CA, e.g. cluster/cfc-certs/router/icp-router.crt on the boot "
+        "node. Empty: the system's trusted CAs.",
+    )
+    verify_tls = models.BooleanField(
+        "verify TLS",
+        default=True,
+        help_text="Turn off only for a cluster without a CA domain: tokens can then be "
+        "intercepted. Shown as a warning to every user.",
+    )
+    registry = models.CharField(
+        "registry host",
+        max_length=300,
+        blank=True,
+        help_text="host:port for docker pull/login; empty means <cluster host>:8500.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.api_url = self.api_url.strip().rstrip("/")
+        if not self.api_url.endswith(API_PATH) and "://" in self.api_url:
+            parts = urlsplit(self.api_url)
+            if parts.path in ("", "/"):
+                self.api_url += API_PATH
+        if not self.slug:
+            self.slug = slugify(self.name)[:100]
+        if not self.verify_tls and self.ca_pem.strip():
+            raise ValidationError("Give a CA bundle or turn verification off, not both.")
+
+    @property
+    def origin(self):
+        """scheme://host:port of the cluster's management ingress (for cloudctl login)."""
+        parts = urlsplit(self.api_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def registry_host(self):
+        if self.registry:
+            return self.registry
+        return f"{urlsplit(self.api_url).hostname}:8500"
+
+    @property
+    def tls_verification(self):
+        """How this cluster's certificate is checked, in words for the status page."""
+        if urlsplit(self.api_url).scheme == "http":
+            return "none (plain HTTP on this machine)"
+        if not self.verify_tls:
+            return "off"
+        return "cluster CA bundle" if self.ca_pem.strip() else "system CAs"
+
+
+class Credential(models.Model):
+    """One user's ID token for one cluster, encrypted at rest; never shown back."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="cluster_credentials")
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="credentials")
+    token_encrypted = models.TextField(editable=False)
+    subject = models.CharField(max_length=200, blank=True)
+    fingerprint = models.CharField(max_length=16)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+    stale_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "cluster"], name="one_credential_per_cluster")
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.cluster} ({self.fingerprint})"
+
+    def __repr__(self):
+        return f"<Credential {self.pk} {self.user_id}@{self.cluster_id} {self.fingerprint}>"
+
+    @property
+    def token(self):
+        return crypto.decrypt_token(self.token_encrypted)
+
+    def set_token(self, token):
+        self.token_encrypted = crypto.encrypt_token(token)
+        self.fingerprint = crypto.fingerprint(token)
+
+    @property
+    def is_expired(self):
+        return self.expires_at is not None and self.expires_at <= datetime.now(UTC)
+
+    @property
+    def is_stale(self):
+        return self.stale_since is not None
+
+    @property
+    def usable(self):
+        return not self.is_stale and not self.is_expired

@@ -1,0 +1,23 @@
+"""Which cluster the navigation shows as current: the last one the user opened."""
+
+from imgdash.clusters.models import Cluster
+
+SESSION_KEY = "current_cluster"
+
+
+def visible_clusters(user):
+    # Every registered cluster is listed; what a user may do there is the cluster's RBAC.
+    return list(Cluster.objects.all())
+
+
+def current_cluster(request, clusters):
+    slug = getattr(request, "resolver_match", None) and request.resolver_match.kwargs.get("slug")
+    slug = slug or request.session.get(SESSION_KEY)
+    for cluster in clusters:
+        if cluster.slug == slug:
+            return cluster
+    return clusters[0] if clusters else None
+
+
+def remember_cluster(request, cluster):
+    request.session[SESSION_KEY] = cluster.slug

@@ -1,0 +1,456 @@
+"""The emulator's HTTP behaviour as a plain WSGI application: routing, authentication,
+namespace RBAC, and the repositories. Socket-level concerns (threads, TLS, faults that break
+the connection) live in server.py; this module can be mounted under any WSGI server.
+
+Errors are answered as a Go server built on net/http answers them (`http.Error`): a short
+message and a newline, `text/plain; charset=utf-8`, `X-Content-Type-Options: nosniff`.
+"""
+
+import base64
+import binascii
+import hmac
+import logging
+import secrets
+from http import HTTPStatus
+from typing import NamedTuple
+from urllib.parse import parse_qs
+
+import orjson
+
+from .faults import FaultSpecError
+from .state import SCOPES
+from .tokens import TokenError
+from .users import can_delete, can_see, can_update
+
+logger = logging.getLogger("imgdash.emulator")
+
+API = "/image-manager/api/v1"
+REPOSITORIES = API + "/repositories"
+IDENTITY_ENDPOINT = "/idprovider/v1/auth/identitytoken"
+CONTROL = "/_emulator"
+
+BANNER = (
+    "IBM Cloud Private Image Management API.\n"
+    "The listener is working. Now try a valid endpoint\n"
+    "Available APIs:\n"
+    "GET /\n"
+    "GET /image-manager/api/v1\n"
+    "GET /image-manager/api/v1/auth/token\n"
+    "GET /image-manager/api/v1/repositories\n"
+    "GET /image-manager/api/v1/repositories/{repo:.*}\n"
+    "PUT /image-manager/api/v1/repositories/{repo:.*}\n"
+    "DELETE /image-manager/api/v1/repositories/{repo:.*}\n"
+)
+
+TEXT = "text/plain; charset=utf-8"
+JSON = "application/json"
+# The identity provider is WebSphere Liberty, which labels its JSON this way.
+OIDC_JSON = "application/json;charset=UTF-8"
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+MAX_BODY = 1024 * 1024
+
+
+class Response(NamedTuple):
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple = ()
+
+
+def http_error(status, message):
+    """What Go's http.Error(w, message, status) sends."""
+    return Response(status, (message + "\n").encode(), TEXT, (NOSNIFF,))
+
+
+def json_response(status, data, content_type=JSON, headers=()):
+    return Response(status, orjson.dumps(data), content_type, headers)
+
+
+NOT_FOUND = http_error(404, "404 page not found")
+UNAUTHORIZED = "Unauthorized: "
+REPOSITORY_NOT_FOUND = "repository not found"
+
+
+def method_not_allowed(allowed):
+    response = http_error(405, "Method Not Allowed")
+    return response._replace(headers=(*response.headers, ("Allow", ", ".join(allowed))))
+
+
+class ImageManagerApp:
+    """WSGI application serving the Image Manager API and the identity-token endpoint.
+
+    store: RepositoryStore; users: username -> User; tokens: TokenIssuer. With `control`,
+    `/_emulator/` manages `faults` and `requests` and calls `on_reset()`; without it that
+    path is as unknown as any other.
+    """
+
+    def __init__(
+        self, store, users, tokens, *, faults=None, requests=None, control=False, on_reset=None
+    ):
+        self.store = store
+        self.users = users
+        self.tokens = tokens
+        self.faults = faults
+        self.requests = requests
+        self.control = control
+        self.on_reset = on_reset
+
+    def __call__(self, environ, start_response):
+        method = environ["REQUEST_METHOD"].upper()
+        # PEP 3333 hands the path over as latin-1; names are UTF-8 on the wire.
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        try:
+            response = self.route(method, path or "/", environ)
+        except Exception:
+            logger.exception("emulator error on %s %s", method, path)
+            response = http_error(500, "Internal Server Error")
+        headers = list(response.headers)
+        if response.content_type:
+            headers.insert(0, ("Content-Type", response.content_type))
+        headers.append(("Content-Length", str(len(response.body))))
+        start_response(f"{response.status} {_phrase(response.status)}", headers)
+        return [response.body]
+
+    def route(self, method, path, environ):
+        if path in ("/", API, API + "/"):
+            return self.banner() if method == "GET" else method_not_allowed(["GET"])
+        if path == API + "/auth/token":
+            return self.auth_token(environ) if method == "GET" else method_not_allowed(["GET"])
+        if path == REPOSITORIES:
+            if method != "GET":
+                return method_not_allowed(["GET"])
+            return self.list_repositories(environ)
+        if path.startswith(REPOSITORIES + "/"):
+            name = path[len(REPOSITORIES) + 1 :]
+            if method == "GET":
+                return self.get_repository(environ, name)
+            if method == "PUT":
+                return self.update_repository(environ, name)
+            if method == "DELETE":
+                return self.delete_repository(environ, name)
+            return method_not_allowed(["GET", "PUT", "DELETE"])
+        if path == IDENTITY_ENDPOINT:
+            if method != "POST":
+                return method_not_allowed(["POST"])
+            return self.identity_token(environ)
+        if self.control and (path == CONTROL or path.startswith(CONTROL + "/")):
+            return self.control_endpoint(method, path[len(CONTROL) :].strip("/"), environ)
+        return NOT_FOUND
+
+    # -- authentication ------------------------------------------------------------------
+
+    def bearer_user(self, environ):
+        """(user, None) for a valid ID token, else (None, the 401 to send)."""
+        scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None, http_error(401, UNAUTHORIZED + "a Bearer ID token is required")
+        try:
+            claims = self.tokens.verify_id_token(token)
+        except TokenError as exc:
+            return None, http_error(401, UNAUTHORIZED + str(exc))
+        user = self.users.get(claims["sub"])
+        if user is None:
+            return None, http_error(401, UNAUTHORIZED + "unknown user")
+        return user, None
+
+    def password_user(self, username, password):
+        user = self.users.get(username)
+        # Compare even for unknown users so timing does not tell which names exist.
+        expected = user.password if user else secrets.token_hex(8)
+        if hmac.compare_digest(str(password).encode(), expected.encode()) and user:
+            return user
+        return None
+
+    def basic_user(self, environ):
+        _, _, encoded = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None, http_error(401, UNAUTHORIZED + "malformed Basic credentials")
+        username, _, password = decoded.partition(":")
+        user = self.password_user(username, password)
+        if user is None:
+            return None, http_error(401, UNAUTHORIZED + "invalid username or password")
+        return user, None
+
+    # -- the Image Manager API -----------------------------------------------------------
+
+    def banner(self):
+        return Response(200, BANNER.encode(), TEXT)
+
+    def auth_token(self, environ):
+        """Operation 2: a docker-client token granting what the scopes ask and RBAC allows."""
+        if environ.get("HTTP_AUTHORIZATION", "").lower().startswith("basic "):
+            user, refusal = self.basic_user(environ)
+        else:
+            user, refusal = self.bearer_user(environ)
+        if refusal:
+            return refusal
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        service = (query.get("service") or [""])[0]
+        access = []
+        for value in query.get("scope", []):
+            # Docker sends several scopes as repeated parameters or space-separated.
+            for scope in value.split():
+                granted = self.grant(user, scope)
+                if granted:
+                    access.append(granted)
+        return json_response(200, self.tokens.issue_registry_token(user, service, access))
+
+    def grant(self, user, scope):
+        """The access entry for one `type:name:actions` scope, None when nothing is granted."""
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if not name:
+            return None
+        requested = list(dict.fromkeys(action for action in actions.split(",") if action))
+        if kind == "registry":
+            granted = (
+                ["*"] if name == "catalog" and "*" in requested and user.is_cluster_admin else []
+            )
+        elif kind == "repository":
+            granted = self.repository_actions(user, name, requested)
+        else:
+            granted = []
+        return {"type": kind, "name": name, "actions": granted} if granted else None
+
+    def repository_actions(self, user, name, requested):
+        record = self.store.record(name)
+        if record is None:
+            # A repository that does not exist yet belongs to the namespace it would be in
+            # (a `docker push` creates it there).
+            record = _Placeholder(name.split("/", 1)[0], "namespace")
+        allowed = {
+            "pull": can_see(user, record),
+            "push": can_update(user, record),
+            "delete": can_delete(user, record),
+        }
+        granted = []
+        for action in requested:
+            if action == "*":
+                if all(allowed.values()):
+                    granted.append("*")
+                else:
+                    granted += [a for a in ("pull", "push") if allowed[a]]
+            elif allowed.get(action):
+                granted.append(action)
+        return list(dict.fromkeys(granted))
+
+    def list_repositories(self, environ):
+        """Operation 3: the caller's namespaces' repositories plus every global one."""
+        user, refusal = self.bearer_user(environ)
+        if refusal:
+            return refusal
+        return Response(200, self.store.list_body(user.namespaces), JSON)
+
+    def visible_record(self, user, name):
+        record = self.store.record(name)
+        if record is None or not can_see(user, record):
+            # Same answer either way: a repository you may not see does not exist for you.
+            return None
+        return record
+
+    def get_repository(self, environ, name):
+        """Operation 4."""
+        user, refusal = self.bearer_user(environ)
+        if refusal:
+            return refusal
+        record = self.visible_record(user, name)
+        if record is None:
+            return http_error(404, REPOSITORY_NOT_FOUND)
+        return Response(200, record.json, JSON)
+
+    def update_repository(self, environ, name):
+        """Operation 5: change the scope. Editor, Operator or above in the owning namespace."""
+        user, refusal = self.bearer_user(environ)
+        if refusal:
+            return refusal
+        record = self.visible_record(user, name)
+        if record is None:
+            return http_error(404, REPOSITORY_NOT_FOUND)
+        if not can_update(user, record):
+            return http_error(403, forbidden(user, record.owner, "update"))
+        try:
+            body = orjson.loads(read_body(environ))
+        except orjson.JSONDecodeError:
+            return http_error(400, "invalid request body: not JSON")
+        scope = body.get("scope") if isinstance(body, dict) else None
+        if scope not in SCOPES:
+            return http_error(400, 'invalid scope: must be "global" or "namespace"')
+        if not self.store.set_scope(name, scope):
+            return http_error(404, REPOSITORY_NOT_FOUND)
+        return Response(200, b"OK", TEXT)
+
+    def delete_repository(self, environ, name):
+        """Operation 6: remove the repository and every tag. Administrator or above."""
+        user, refusal = self.bearer_user(environ)
+        if refusal:
+            return refusal
+        record = self.visible_record(user, name)
+        if record is None:
+            return http_error(404, REPOSITORY_NOT_FOUND)
+        if not can_delete(user, record):
+            return http_error(403, forbidden(user, record.owner, "delete"))
+        if not self.store.delete(name):
+            return http_error(404, REPOSITORY_NOT_FOUND)
+        return Response(200)
+
+    # -- the identity provider -----------------------------------------------------------
+
+    def identity_token(self, environ):
+        """`POST /idprovider/v1/auth/identitytoken`: the password grant, form or JSON."""
+        raw = read_body(environ)
+        if environ.get("CONTENT_TYPE", "").lower().startswith("application/json"):
+            try:
+                fields = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                fields = None
+            if not isinstance(fields, dict):
+                return oauth_error(
+                    400, "invalid_request", "CWOAU0033E: The request is not valid JSON."
+                )
+        else:
+            form = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            fields = {key: values[0] for key, values in form.items()}
+        for required in ("grant_type", "username", "password"):
+            if not isinstance(fields.get(required), str) or not fields[required]:
+                return oauth_error(
+                    400,
+                    "invalid_request",
+                    f"CWOAU0033E: A required runtime parameter was missing: {required}",
+                )
+        if fields["grant_type"] != "password":
+            return oauth_error(
+                400,
+                "unsupported_grant_type",
+                f"CWOAU0025E: The grant_type parameter was invalid: {fields['grant_type']}",
+            )
+        user = self.password_user(fields["username"], fields["password"])
+        if user is None:
+            return oauth_error(
+                401, "invalid_grant", "CWOAU0069E: The resource owner could not be verified."
+            )
+        scope = str(fields.get("scope") or "")
+        answer = {
+            "access_token": secrets.token_urlsafe(30),
+            "token_type": "Bearer",
+            "expires_in": self.tokens.id_token_ttl,
+            "scope": scope,
+            "refresh_token": secrets.token_urlsafe(40),
+        }
+        # As with any OpenID provider, the ID token comes only when `openid` was asked for.
+        if "openid" in scope.split():
+            answer["id_token"] = self.tokens.issue_id_token(user)
+        return json_response(200, answer, OIDC_JSON, (("Cache-Control", "no-store"),))
+
+    # -- the control endpoint ------------------------------------------------------------
+
+    def control_endpoint(self, method, path, environ):
+        if path == "" and method == "GET":
+            return json_response(200, {"endpoints": CONTROL_ENDPOINTS})
+        if path == "faults":
+            if method == "GET":
+                return json_response(200, {"faults": [f.to_dict() for f in self.faults]})
+            if method == "POST":
+                return self.add_faults(environ)
+            if method == "DELETE":
+                count = len(self.faults)
+                self.faults.clear()
+                return json_response(200, {"cleared": count})
+            return method_not_allowed(["GET", "POST", "DELETE"])
+        if path.startswith("faults/") and method == "DELETE":
+            try:
+                removed = self.faults.remove(int(path.split("/", 1)[1]))
+            except ValueError:
+                removed = False
+            return json_response(200, {"removed": 1}) if removed else NOT_FOUND
+        if path == "reset" and method == "POST":
+            self.on_reset()
+            return json_response(200, {"reset": True, "repositories": len(self.store)})
+        if path == "requests":
+            if method == "GET":
+                return json_response(200, {"requests": [_logged(e) for e in self.requests]})
+            if method == "DELETE":
+                self.requests.clear()
+                return json_response(200, {"cleared": True})
+        if path == "tokens" and method == "POST":
+            return self.mint_token(environ)
+        return NOT_FOUND
+
+    def add_faults(self, environ):
+        try:
+            spec = orjson.loads(read_body(environ))
+        except orjson.JSONDecodeError:
+            return json_response(400, {"error": "the body must be a JSON fault or list of faults"})
+        specs = spec if isinstance(spec, list) else [spec]
+        try:
+            added = [self.faults.add_spec(one) for one in specs]
+        except FaultSpecError as exc:
+            return json_response(400, {"error": str(exc)})
+        faults = [fault.to_dict() for fault in added]
+        return json_response(201, {"fault": faults[0]} if len(faults) == 1 else {"faults": faults})
+
+    def mint_token(self, environ):
+        try:
+            spec = orjson.loads(read_body(environ))
+            user = self.users[spec["username"]]
+            ttl = spec.get("ttl")
+            if ttl is not None and not isinstance(ttl, int):
+                raise TypeError(ttl)
+        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+            return json_response(
+                400, {"error": 'expected {"username": known user, "ttl": seconds}'}
+            )
+        return json_response(200, {"id_token": self.tokens.issue_id_token(user, ttl)})
+
+
+CONTROL_ENDPOINTS = [
+    "GET /_emulator/faults",
+    "POST /_emulator/faults  (a JSON fault, or a list of them)",
+    "DELETE /_emulator/faults",
+    "DELETE /_emulator/faults/{id}",
+    "POST /_emulator/reset",
+    "GET /_emulator/requests",
+    "DELETE /_emulator/requests",
+    'POST /_emulator/tokens  {"username": "...", "ttl": seconds}',
+]
+
+
+class _Placeholder(NamedTuple):
+    owner: str
+    scope: str
+
+
+def forbidden(user, namespace, action):
+    role = user.role_in(namespace) or "no role"
+    return f"Forbidden: {user.username} ({role} in {namespace}) may not {action} this repository"
+
+
+def oauth_error(status, error, description):
+    return json_response(status, {"error_description": description, "error": error}, OIDC_JSON)
+
+
+def read_body(environ):
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(min(length, MAX_BODY)) if length > 0 else b""
+
+
+def _phrase(status):
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _logged(entry):
+    return {
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "username": entry.username,
+        "time": entry.time,
+    }

@@ -1,0 +1,149 @@
+"""Command-line front end shared by `manage.py imagemanager_emulator` and
+`python -m imgdash.emulator` (the latter needs no Django at all)."""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+
+from .app import IDENTITY_ENDPOINT
+from .faults import Fault, FaultSpecError
+from .server import EmulatorServer
+from .state import StateFileError
+
+DEFAULT_PORT = 8443  # the port a real cluster's management ingress listens on
+
+
+def add_arguments(parser):
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 picks a free one)"
+    )
+    parser.add_argument("--repos", type=int, default=200, help="repositories to seed (200)")
+    parser.add_argument("--seed", type=int, default=1, help="seed for the generated data (1)")
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a generated CA and certificate"
+    )
+    parser.add_argument(
+        "--tls-dir",
+        metavar="DIR",
+        help="keep the CA and certificate here and reuse them on the next start "
+        "(default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="FILE",
+        help="load repositories from FILE if it exists (else seed and write it); "
+        "every change is written back atomically",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=int,
+        default=43200,
+        metavar="SECONDS",
+        help="lifetime of ID tokens (43200 = 12 hours)",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="enable the /_emulator/ control endpoint (faults, reset); off by default",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='inject a fault, e.g. \'{"method": "GET", "path": "/repositories$", '
+        '"status": 503, "times": 2}\' (repeatable)',
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+
+
+def parse_faults(values):
+    """Fault objects from --fault JSON strings; ValueError with a readable message."""
+    faults = []
+    for value in values:
+        try:
+            faults.append(Fault.from_spec(json.loads(value)))
+        except (json.JSONDecodeError, FaultSpecError) as exc:
+            raise ValueError(f"--fault {value!r}: {exc}") from None
+    return faults
+
+
+def build_server(options):
+    return EmulatorServer(
+        repos=options["repos"],
+        seed=options["seed"],
+        host=options["host"],
+        port=options["port"],
+        tls=options["tls"],
+        tls_dir=options.get("tls_dir"),
+        state_file=options.get("state"),
+        token_ttl=options["token_ttl"],
+        control=options["control"],
+        faults=parse_faults(options.get("fault") or []),
+        log_requests=not options.get("quiet"),
+    )
+
+
+def describe(server):
+    """What a person needs to point imgdash (or curl) at the running emulator."""
+    lines = [
+        f"Image Manager emulator: {len(server.store)} repositories",
+        f"  API:            {server.api_url}",
+        f"  Identity token: {server.url}{IDENTITY_ENDPOINT}",
+    ]
+    if server.ca_file:
+        lines.append(f"  CA file:        {server.ca_file}")
+    lines.append(f"  State:          {server.state_file or 'in memory'}")
+    control = f"{server.url}/_emulator/" if server.control else "disabled (start with --control)"
+    lines.append(f"  Control:        {control}")
+    for fault in server.faults:
+        lines.append(f"  Fault:          {json.dumps(fault.to_dict())}")
+    lines.append("Users (username / password: role):")
+    width = max(len(name) for name in server.users) if server.users else 0
+    for user in server.users.values():
+        credentials = f"{user.username:<{width}} / {user.password:<{width}}"
+        lines.append(f"  {credentials}  {user.describe()}")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def serve(server, stdout, quiet=False):
+    """Start the emulator, print where it is, serve until Ctrl-C or SIGTERM."""
+    if not quiet:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access = logging.getLogger("imgdash.emulator.access")
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
+    server.start()
+    if threading.current_thread() is threading.main_thread():
+        # Whoever started us (the demo command, a process manager) stops us with SIGTERM.
+        signal.signal(signal.SIGTERM, _interrupt)
+    stdout.write(describe(server) + "\n")
+    stdout.flush()
+    server.serve_until_interrupted()
+
+
+def _interrupt(signum, frame):
+    # One request to stop is enough; a second one must not cut the shutdown short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m imgdash.emulator",
+        description="Run the embedded IBM Cloud Private Image Manager emulator.",
+    )
+    add_arguments(parser)
+    options = vars(parser.parse_args(argv))
+    try:
+        server = build_server(options)
+        serve(server, sys.stdout, quiet=options["quiet"])
+    except (ValueError, StateFileError, OSError) as exc:
+        parser.exit(2, f"error: {exc}\n")

@@ -1,0 +1,399 @@
+"""One error family for everything that can go wrong talking to a cluster.
+
+Every error carries:
+
+- ``operation``: which API operation failed, e.g. ``"delete repository"``;
+- ``status``: the HTTP status, or ``None`` when no answer came;
+- ``excerpt``: at most 200 characters of the answer's body, sanitised (HTML tags and
+  control characters removed, JSON ``message``/``error``/``details`` preferred, tokens and
+  passwords redacted);
+- ``message`` (also ``str(err)``): plain text a person can act on, safe to show in a page.
+
+Messages never contain a token or a password: the client redacts them from excerpts and
+raises these errors ``from None``, so a traceback does not drag the HTTP library's frames
+(whose locals hold the request headers) along as a chained cause.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import orjson
+
+# Operation names, as carried in ``ImageManagerError.operation``.
+LIST_ENDPOINTS = "list endpoints"
+DOCKER_TOKEN = "docker token"  # noqa: S105 - an operation name
+LIST_REPOSITORIES = "list repositories"
+GET_REPOSITORY = "get repository"
+SET_SCOPE = "set scope"
+DELETE_REPOSITORY = "delete repository"
+SIGN_IN = "sign in"
+
+MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, SIGN_IN})
+
+EXCERPT_LIMIT = 200
+
+# What the role was refused, phrased to follow "your role ... cannot".
+_REFUSED_ACTION = {
+    LIST_ENDPOINTS: "read the API status",
+    DOCKER_TOKEN: "get registry tokens",
+    LIST_REPOSITORIES: "list images",
+    GET_REPOSITORY: "view images",
+    SET_SCOPE: "change the scope of images",
+    DELETE_REPOSITORY: "delete images",
+}
+
+
+def describe(operation: str, repository: str | None = None) -> str:
+    """What was being attempted, in words: ``delete team-a/app``, ``list images``."""
+    target = repository or "the repository"
+    return {
+        LIST_ENDPOINTS: "read the API status",
+        DOCKER_TOKEN: "get a registry token",
+        LIST_REPOSITORIES: "list images",
+        GET_REPOSITORY: f"read {target}",
+        SET_SCOPE: f"change the scope of {target}",
+        DELETE_REPOSITORY: f"delete {target}",
+        SIGN_IN: "sign in",
+    }.get(operation, operation or "call the Image Manager API")
+
+
+class ImageManagerError(Exception):
+    """Base of every error the Image Manager client raises."""
+
+    #: True when a change may or may not have been applied: the user should refresh.
+    outcome_unknown = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        status: int | None = None,
+        excerpt: str = "",
+        repository: str | None = None,
+        detail: str = "",
+        outcome_unknown: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.status = status
+        self.excerpt = excerpt
+        self.repository = repository
+        #: Technical cause for logs (exception class and text), already free of secrets.
+        self.detail = detail
+        if outcome_unknown is not None:
+            self.outcome_unknown = outcome_unknown
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(operation={self.operation!r}, status={self.status!r}, "
+            f"message={self.message!r})"
+        )
+
+    def __reduce__(self):
+        # Keep the keyword attributes when pickled (e.g. by a cache or a worker pool).
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
+
+
+def _rebuild(cls, message, state):
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class InvalidInput(ImageManagerError, ValueError):
+    """An argument was refused before any request was made."""
+
+
+class InvalidRepositoryName(InvalidInput):
+    """The name is not a valid repository path; no request was made."""
+
+
+class InvalidScope(InvalidInput):
+    """The scope is neither ``global`` nor ``namespace``; no request was made."""
+
+
+class ConfigurationError(ImageManagerError, ValueError):
+    """The cluster settings handed to the client are unusable (API URL, CA bundle)."""
+
+
+class Unauthorized(ImageManagerError):
+    """401: the token is missing, expired or not accepted (or sign-in credentials were)."""
+
+
+class Forbidden(ImageManagerError):
+    """403: the cluster's RBAC refused the caller's role."""
+
+
+class NotFound(ImageManagerError):
+    """404: no such repository (or no such API path)."""
+
+
+class BadRequest(ImageManagerError):
+    """400: the cluster rejected the request as malformed."""
+
+
+class ClientError(ImageManagerError):
+    """Any other 4xx: conflict (409), rate limit (429), ..."""
+
+
+class RateLimited(ClientError):
+    """429: too many requests; ``retry_after`` holds the server's hint in seconds, if any."""
+
+    retry_after: int | None = None
+
+
+class Unavailable(ImageManagerError):
+    """The cluster could not be reached or failed: 5xx, refused, DNS, TLS, timeout."""
+
+
+class TLSError(Unavailable):
+    """The TLS handshake failed, most often because the CA bundle does not match."""
+
+
+class OutcomeUnknown(ImageManagerError):
+    """A change was sent but no answer came: it may or may not have been applied."""
+
+    outcome_unknown = True
+
+
+class ProtocolError(ImageManagerError):
+    """The answer is not what the Image Manager API sends: check the cluster's API URL."""
+
+
+# --------------------------------------------------------------------------------------
+# Excerpts
+
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_AUTH_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+_DROP_BLOCKS_RE = re.compile(r"(?is)<(script|style|title)\b[^>]*>.*?</\1\s*>")
+_TITLE_RE = re.compile(r"(?is)<title\b[^>]*>(.*?)</title\s*>")
+_TAG_RE = re.compile(r"(?s)<[^>]*>")
+_SPACE_RE = re.compile(r"\s+")
+_PREFERRED_KEYS = (
+    "message",
+    "error_description",
+    "details",
+    "detail",
+    "error",
+    "msg",
+    "errors",
+    "reason",
+)
+_MAX_SCAN = 64 * 1024
+
+
+def _pick_json_text(value: object, depth: int = 0) -> str | None:
+    """The most human part of a JSON error body, or None if nothing stands out."""
+    if depth > 3:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in _PREFERRED_KEYS:
+            text = _pick_json_text(value.get(key), depth + 1)
+            if text:
+                return text
+        return None
+    if isinstance(value, list):
+        texts = [t for t in (_pick_json_text(v, depth + 1) for v in value[:3]) if t]
+        return "; ".join(texts) if texts else None
+    if value is None:
+        return None
+    return str(value)
+
+
+def _clean(text: str) -> str:
+    """Drop control and format characters (newlines become spaces), squeeze spaces."""
+    out = []
+    for ch in text:
+        if ch in "\t\n\r\x0b\x0c":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
+            continue
+        else:
+            out.append(ch)
+    return _SPACE_RE.sub(" ", "".join(out)).strip()
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Replace known secrets, anything JWT-shaped and ``Bearer xyz`` with ``[redacted]``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    text = _JWT_RE.sub("[redacted]", text)
+    return _AUTH_RE.sub(lambda m: f"{m.group(1)} [redacted]", text)
+
+
+def sanitise_excerpt(
+    body: bytes | bytearray | str | None,
+    content_type: str = "",
+    *,
+    secrets: Iterable[str | None] = (),
+    limit: int = EXCERPT_LIMIT,
+) -> str:
+    """A short, single-line, plain-text excerpt of an answer body, fit for a page or a log."""
+    if not body:
+        return ""
+    if isinstance(body, bytes | bytearray | memoryview):
+        text = bytes(body[:_MAX_SCAN]).decode("utf-8", errors="replace")
+    else:
+        text = body[:_MAX_SCAN]
+    stripped = text.strip()
+    ctype = content_type.lower()
+    picked = None
+    if "json" in ctype or stripped[:1] in ("{", "["):
+        try:
+            picked = _pick_json_text(orjson.loads(stripped))
+        except orjson.JSONDecodeError:
+            picked = None
+        if picked is None and stripped[:1] in ("{", "["):
+            picked = stripped
+    if picked is None and ("html" in ctype or stripped[:1] == "<"):
+        title = _TITLE_RE.search(stripped)
+        body_text = html.unescape(_TAG_RE.sub(" ", _DROP_BLOCKS_RE.sub(" ", stripped)))
+        if not _clean(body_text) and title:
+            body_text = html.unescape(title.group(1))
+        picked = body_text
+    if picked is None:
+        picked = stripped
+    cleaned = _clean(redact(picked, secrets))
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned
+
+
+# --------------------------------------------------------------------------------------
+# Status -> error
+
+_REASONS = {
+    400: "bad request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not found",
+    409: "conflict",
+    429: "too many requests",
+    500: "internal server error",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+}
+
+
+def _said(excerpt: str, status: int) -> str:
+    """`` The cluster said: "…".`` unless the excerpt only repeats the status."""
+    if not excerpt:
+        return ""
+    plain = re.sub(r"[^a-z ]", "", excerpt.lower()).strip()
+    if plain in ("", _REASONS.get(status, "")):
+        return ""
+    return f' The cluster said: "{excerpt}"'
+
+
+def _namespace(repository: str | None) -> str:
+    if not repository or "/" not in repository:
+        return ""
+    return repository.partition("/")[0]
+
+
+def error_for_status(
+    operation: str,
+    status: int,
+    excerpt: str = "",
+    *,
+    repository: str | None = None,
+    retry_after: int | None = None,
+    attempts: int = 1,
+) -> ImageManagerError:
+    """The error for an HTTP error status, with a message a person can act on."""
+    said = _said(excerpt, status)
+    common = {
+        "operation": operation,
+        "status": status,
+        "excerpt": excerpt,
+        "repository": repository,
+    }
+    if operation == SIGN_IN and status in (400, 401, 403):
+        return Unauthorized(
+            f"The cluster's identity provider rejected the user name or password "
+            f"(HTTP {status}). Check them and sign in again.{said}",
+            **common,
+        )
+    if status == 401:
+        return Unauthorized(
+            "The cluster did not accept your token (HTTP 401); it may have expired. "
+            f"Reconnect to this cluster with a fresh token.{said}",
+            **common,
+        )
+    if status == 403:
+        ns = _namespace(repository)
+        where = f" in namespace {ns}" if ns else ""
+        action = _REFUSED_ACTION.get(operation, "do this")
+        return Forbidden(
+            f"The cluster refused: your role{where} cannot {action} (HTTP 403). "
+            f"Ask a cluster administrator for a role that allows it.{said}",
+            **common,
+        )
+    if status == 404:
+        if repository:
+            return NotFound(
+                f"Repository {repository} was not found on the cluster (HTTP 404). It may "
+                f"have been deleted, or your token cannot see it; refresh the list.{said}",
+                **common,
+            )
+        return NotFound(
+            f"The cluster has no such API path (HTTP 404) while trying to "
+            f"{describe(operation)}: check the cluster's API URL.{said}",
+            **common,
+        )
+    if status == 400:
+        return BadRequest(
+            f"The cluster rejected the request to {describe(operation, repository)} "
+            f"as invalid (HTTP 400).{said}",
+            **common,
+        )
+    if status == 409:
+        return ClientError(
+            f"The cluster refused to {describe(operation, repository)} because of a "
+            f"conflict (HTTP 409); refresh and try again.{said}",
+            **common,
+        )
+    if status == 429:
+        wait = f" in {retry_after} s" if retry_after is not None else " later"
+        err = RateLimited(
+            f"The cluster is rate-limiting requests (HTTP 429): wait a moment and try "
+            f"again{wait}.{said}",
+            **common,
+        )
+        err.retry_after = retry_after
+        return err
+    if 400 <= status < 500:
+        return ClientError(
+            f"The cluster refused to {describe(operation, repository)} (HTTP {status}).{said}",
+            **common,
+        )
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if status in (502, 503, 504):
+        text = (
+            f"The cluster's image manager is unavailable (HTTP {status}{tries}) while "
+            f"trying to {describe(operation, repository)}. Try again in a minute; if it "
+            f"persists, check the image-manager pods and the management ingress."
+        )
+    else:
+        text = (
+            f"The cluster's image manager failed to {describe(operation, repository)} "
+            f"(HTTP {status}{tries}). Try again later; if it persists, check the "
+            f"image-manager logs on the cluster."
+        )
+    if operation in MUTATIONS and operation != SIGN_IN:
+        text += " The change was most likely not applied; refresh to check."
+    return Unavailable(text + said, **common)

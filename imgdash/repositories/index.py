@@ -1,0 +1,165 @@
+"""The cached repository index: one `GET /repositories` per user and cluster, searched locally.
+
+The list call returns every repository with every tag's manifest and no paging, so it is the
+expensive one. We fetch it once, keep a compact row per repository in Django's cache (shared
+by every worker process), and serve search, filters, sorting, paging and the storage overview
+from it. Entries live for IMGDASH_INDEX_TTL seconds before the next request refreshes them;
+the last good copy is kept longer so a failed refresh can still show it, with a banner.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from imgdash.imagemanager import ImageManagerError, Unauthorized, is_valid_repository_name
+
+KEEP_LAST_GOOD = 24 * 3600
+WAIT_STEP = 0.05
+
+
+@dataclass(slots=True, frozen=True)
+class Entry:
+    """One repository as the list needs it; tags only as lower-case text for searching."""
+
+    name: str
+    scope: str
+    tag_count: int
+    size: int
+    tags_text: str  # lower-case tag names joined by "\n"
+    linkable: bool  # a valid name we can build a detail URL for
+
+    @property
+    def namespace(self):
+        head, sep, _ = self.name.partition("/")
+        return head if sep else ""
+
+    @property
+    def short_name(self):
+        _, sep, tail = self.name.partition("/")
+        return tail if sep else self.name
+
+
+@dataclass(slots=True)
+class Snapshot:
+    entries: list
+    fetched_at: float
+    error: ImageManagerError | None = None  # set when a refresh failed and this is older data
+
+    @property
+    def age(self):
+        return time.time() - self.fetched_at
+
+
+def entry_for(repository):
+    return Entry(
+        name=repository.name,
+        scope=repository.scope,
+        tag_count=repository.tag_count,
+        size=repository.size,
+        tags_text="\n".join(repository.tag_names).lower(),
+        linkable=is_valid_repository_name(repository.name),
+    )
+
+
+def _key(user, cluster):
+    return f"repoindex:v1:{cluster.pk}:{user.pk}"
+
+
+def _stored(user, cluster):
+    value = cache.get(_key(user, cluster))
+    return value if isinstance(value, tuple) and len(value) == 2 else None
+
+
+def _store(user, cluster, entries, fetched_at):
+    # A plain tuple of tuples pickles several times faster than objects.
+    rows = tuple((e.name, e.scope, e.tag_count, e.size, e.tags_text, e.linkable)
+                 for e in entries)
+    cache.set(_key(user, cluster), (fetched_at, rows), timeout=KEEP_LAST_GOOD)
+
+
+def _snapshot(stored):
+    fetched_at, rows = stored
+    return Snapshot([Entry(*row) for row in rows], fetched_at)
+
+
+def _fetch(user, cluster, client):
+    repositories = client.list_repositories()
+    entries = [entry_for(repository) for repository in repositories]
+    fetched_at = time.time()
+    _store(user, cluster, entries, fetched_at)
+    return Snapshot(entries, fetched_at)
+
+
+def repository_index(user, cluster, client, refresh=False):
+    """The user's index for this cluster: cached if fresh, else fetched once.
+
+    When two requests need a fetch together, one fetches and the other waits for its result
+    (or shows the data it already had). A failed fetch falls back to the last good copy with
+    `error` set; with no copy at all the error is raised. 401 always propagates.
+    """
+    stored = _stored(user, cluster)
+    if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
+        return _snapshot(stored)
+    lock = _key(user, cluster) + ":fetching"
+    lock_timeout = settings.IMAGEMANAGER_READ_TIMEOUT + settings.IMAGEMANAGER_CONNECT_TIMEOUT
+    if cache.add(lock, 1, timeout=lock_timeout):
+        try:
+            return _fetch(user, cluster, client)
+        except Unauthorized:
+            raise
+        except ImageManagerError as error:
+            if stored is None:
+                raise
+            snapshot = _snapshot(stored)
+            snapshot.error = error
+            return snapshot
+        finally:
+            cache.delete(lock)
+    return _wait_for_other_fetch(user, cluster, client, stored, lock, lock_timeout)
+
+
+def _wait_for_other_fetch(user, cluster, client, stored, lock, lock_timeout):
+    if stored:
+        # Another request is refreshing; show what we have meanwhile.
+        return _snapshot(stored)
+    deadline = time.monotonic() + lock_timeout
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+        current = _stored(user, cluster)
+        if current:
+            return _snapshot(current)
+        if cache.get(lock) is None:
+            break
+    # The other fetch failed (its request showed the error): try once ourselves.
+    return _fetch(user, cluster, client)
+
+
+def forget_repository(user, cluster, name):
+    """After the user's own delete: drop the row so no worker keeps showing it."""
+    _update(user, cluster, name, lambda entry: None)
+
+
+def change_scope(user, cluster, name, scope):
+    """After the user's own scope change: show the new scope at once."""
+    _update(user, cluster, name, lambda e: Entry(e.name, scope, e.tag_count, e.size,
+                                                  e.tags_text, e.linkable))
+
+
+def _update(user, cluster, name, change):
+    stored = _stored(user, cluster)
+    if stored is None:
+        return
+    snapshot = _snapshot(stored)
+    entries = []
+    for entry in snapshot.entries:
+        if entry.name == name:
+            entry = change(entry)
+        if entry is not None:
+            entries.append(entry)
+    _store(user, cluster, entries, snapshot.fetched_at)
+
+
+def drop_index(user, cluster):
+    cache.delete(_key(user, cluster))

@@ -1,0 +1,147 @@
+"""Search, filter, sort and page the repository index (all in memory, on the cached rows)."""
+
+from dataclasses import dataclass, field
+
+SCOPES = ("global", "namespace")
+SORTS = {
+    "name": lambda e: e.name,
+    "namespace": lambda e: (e.namespace, e.name),
+    "tags": lambda e: (e.tag_count, e.name),
+    "size": lambda e: (e.size, e.name),
+}
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+MAX_QUERY_LENGTH = 500
+
+
+@dataclass
+class Query:
+    """Free text (names and tags) plus the qualifiers ns:, scope: and tag:."""
+
+    words: list = field(default_factory=list)
+    namespaces: set = field(default_factory=set)
+    scopes: set = field(default_factory=set)
+    tags: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    @property
+    def empty(self):
+        return not (self.words or self.namespaces or self.scopes or self.tags)
+
+
+def parse_query(text, namespace="", scope=""):
+    """'ns:team-a scope:global tag:1.2 nginx' -> Query. Unknown scope values are reported."""
+    query = Query()
+    for token in text[:MAX_QUERY_LENGTH].lower().split():
+        key, sep, value = token.partition(":")
+        if sep and key in ("ns", "namespace") and value:
+            query.namespaces.add(value)
+        elif sep and key == "scope" and value:
+            if value in SCOPES:
+                query.scopes.add(value)
+            else:
+                query.problems.append(f"scope:{value} is not a scope; use scope:global or "
+                                      "scope:namespace")
+        elif sep and key == "tag" and value:
+            query.tags.append(value)
+        else:
+            query.words.append(token)
+    if namespace:
+        query.namespaces.add(namespace.lower())
+    if scope in SCOPES:
+        query.scopes.add(scope)
+    return query
+
+
+def matches(entry, query):
+    if query.namespaces and entry.namespace not in query.namespaces:
+        return False
+    if query.scopes and entry.scope not in query.scopes:
+        return False
+    for tag in query.tags:
+        if tag not in entry.tags_text:
+            return False
+    name = entry.name.lower()
+    return all(word in name or word in entry.tags_text for word in query.words)
+
+
+def search(entries, query):
+    if query.empty:
+        return list(entries)
+    return [entry for entry in entries if matches(entry, query)]
+
+
+def parse_sort(value):
+    """'-size' -> ('size', True); anything unknown -> sort by name ascending."""
+    descending = value.startswith("-")
+    key = value.lstrip("-")
+    if key not in SORTS:
+        return "name", False
+    return key, descending
+
+
+def sort_entries(entries, key, descending):
+    return sorted(entries, key=SORTS[key], reverse=descending)
+
+
+def parse_page_size(value):
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def parse_page(value):
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    count: int
+    size: int
+
+    @property
+    def pages(self):
+        return max(1, -(-self.count // self.size))
+
+    @property
+    def first_index(self):
+        return (self.number - 1) * self.size + 1 if self.count else 0
+
+    @property
+    def last_index(self):
+        return min(self.number * self.size, self.count)
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number < self.pages
+
+
+def paginate(entries, number, size):
+    count = len(entries)
+    pages = max(1, -(-count // size))
+    number = min(number, pages)  # a page past the end shows the last one
+    start = (number - 1) * size
+    return Page(entries[start:start + size], number, count, size)
+
+
+def namespace_totals(entries):
+    """Per namespace: repositories, tags and compressed bytes, largest first."""
+    totals = {}
+    for entry in entries:
+        row = totals.setdefault(entry.namespace, {"namespace": entry.namespace,
+                                                  "repositories": 0, "tags": 0, "size": 0})
+        row["repositories"] += 1
+        row["tags"] += entry.tag_count
+        row["size"] += entry.size
+    return sorted(totals.values(), key=lambda row: (-row["size"], row["namespace"]))

@@ -1,0 +1,152 @@
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from imgdash.accounts.roles import VIEWER, role_required
+from imgdash.clusters.services import cluster_client_view
+from imgdash.imagemanager import (
+    ImageManagerError,
+    NotFound,
+    Unauthorized,
+    is_valid_repository_name,
+)
+from imgdash.repositories import search
+from imgdash.repositories.index import repository_index
+
+UPSTREAM_STATUS = {403: 403, 404: 404}
+
+
+def upstream_status(error):
+    """Our answer's status for an upstream failure: the cluster's refusal, else 502."""
+    return UPSTREAM_STATUS.get(error.status, 502)
+
+
+def fragment_or_page(request, template, fragment):
+    """The whole page, or only the named partial when htmx asks for it."""
+    if request.htmx and not request.htmx.boosted:
+        return f"{template}#{fragment}"
+    return template
+
+
+def valid_name_or_404(name):
+    """Refuse an invalid repository name before anything is sent to the cluster."""
+    if not is_valid_repository_name(name):
+        raise Http404(f"{name[:100]!r} is not a valid repository name.")
+    return name
+
+
+@require_GET
+@role_required(VIEWER)
+@cluster_client_view
+def repository_list(request, cluster, client):
+    refresh = request.GET.get("refresh") == "1"
+    q = request.GET.get("q", "")[: search.MAX_QUERY_LENGTH]
+    namespace = request.GET.get("namespace", "")[:100]
+    scope = request.GET.get("scope", "")
+    sort_key, descending = search.parse_sort(request.GET.get("sort", "name"))
+    params = request.GET.copy()
+    params.pop("refresh", None)
+    context = {"params": params, "cluster": cluster, "nav_section": "repositories", "q": q,
+               "namespace": namespace, "scope": scope if scope in search.SCOPES else "",
+               "sort_key": sort_key, "descending": descending,
+               "sort": ("-" if descending else "") + sort_key,
+               "page_sizes": search.PAGE_SIZES}
+    try:
+        snapshot = repository_index(request.user, cluster, client, refresh=refresh)
+    except Unauthorized:
+        raise
+    except ImageManagerError as error:
+        context["error"] = error
+        template = fragment_or_page(request, "repositories/list.html", "results")
+        return render(request, template, context, status=upstream_status(error))
+    if refresh and not request.htmx and snapshot.error is None:
+        # Refreshed: land on the same list without the refresh flag in the URL.
+        return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+    query = search.parse_query(q, namespace, scope)
+    found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
+    page = search.paginate(found, search.parse_page(request.GET.get("page")),
+                           search.parse_page_size(request.GET.get("per_page")))
+    context.update({
+        "snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries),
+        "namespaces": sorted({e.namespace for e in snapshot.entries}),
+    })
+    response = render(request, fragment_or_page(request, "repositories/list.html", "results"),
+                      context)
+    if refresh:
+        response["HX-Replace-Url"] = f"{request.path}?{params.urlencode()}"
+    return response
+
+
+@require_GET
+@role_required(VIEWER)
+@cluster_client_view
+def repository_detail(request, cluster, client, name):
+    valid_name_or_404(name)
+    context = {"cluster": cluster, "name": name, "nav_section": "repositories"}
+    try:
+        # Always from the cluster, never the index: new tags and revoked tokens show at once.
+        context["repository"] = client.get_repository(name)
+    except Unauthorized:
+        raise
+    except ImageManagerError as error:
+        context["error"] = error
+        context["gone"] = isinstance(error, NotFound)
+        return render(request, "repositories/detail.html", context,
+                      status=upstream_status(error))
+    return render(request, "repositories/detail.html", context)
+
+
+@require_GET
+@role_required(VIEWER)
+@cluster_client_view
+def cluster_status(request, cluster, client):
+    context = {"cluster": cluster, "credential": request.credential, "nav_section": "status"}
+    try:
+        context["banner"] = client.endpoints()
+    except Unauthorized:
+        raise
+    except ImageManagerError as error:
+        context["error"] = error
+        return render(request, "repositories/status.html", context,
+                      status=upstream_status(error))
+    return render(request, "repositories/status.html", context)
+
+
+STORAGE_COLUMNS = [("namespace", "Namespace", ""), ("repositories", "Repositories", "num"),
+                   ("tags", "Tags", "num"), ("size", "Size", "num")]
+STORAGE_SORTS = {key for key, _, _ in STORAGE_COLUMNS}
+
+
+@require_GET
+@role_required(VIEWER)
+@cluster_client_view
+def storage(request, cluster, client):
+    context = {"cluster": cluster, "nav_section": "storage"}
+    try:
+        snapshot = repository_index(request.user, cluster, client)
+    except Unauthorized:
+        raise
+    except ImageManagerError as error:
+        context["error"] = error
+        return render(request, "repositories/storage.html", context,
+                      status=upstream_status(error))
+    rows = search.namespace_totals(snapshot.entries)
+    sort = request.GET.get("sort", "-size")
+    key = sort.lstrip("-")
+    if key in STORAGE_SORTS:
+        rows.sort(key=lambda row: (row[key], row["namespace"]), reverse=sort.startswith("-"))
+    else:
+        sort = "-size"
+    context.update({"snapshot": snapshot, "rows": rows, "sort": sort,
+                    "storage_columns": STORAGE_COLUMNS,
+                    "chart": chart_rows(rows)})
+    return render(request, "repositories/storage.html", context)
+
+
+def chart_rows(rows, limit=15):
+    """Bars for the SVG chart: the largest namespaces by size, positioned server-side."""
+    top = sorted(rows, key=lambda row: -row["size"])[:limit]
+    largest = top[0]["size"] if top and top[0]["size"] else 1
+    return [{"namespace": row["namespace"] or "(none)", "size": row["size"],
+             "y": index * 26, "width": round(560 * row["size"] / largest, 1)}
+            for index, row in enumerate(top)]

@@ -1,0 +1,266 @@
+"""imgdash settings: one file, read from the environment, loud on nonsense.
+
+Every variable is listed in README.md's configuration reference. Production (IMGDASH_DEBUG
+off) is secure by default; the demo command and the test suite turn on what they need.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TESTING = "pytest" in sys.modules or os.environ.get("IMGDASH_TESTING") == "1"
+
+
+def envbool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def envint(name, default, minimum=0):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def envlist(name, default=""):
+    return envlist_text(os.environ.get(name, default))
+
+
+def envlist_text(text):
+    return [item.strip() for item in text.replace("\n", ",").split(",") if item.strip()]
+
+
+DEBUG = envbool("IMGDASH_DEBUG")
+# Set by `manage.py demo` before Django starts: a local, throw-away installation.
+DEMO = envbool("IMGDASH_DEMO")
+
+DATA_DIR = Path(os.environ.get("IMGDASH_DATA_DIR") or BASE_DIR / "data")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = os.environ.get("IMGDASH_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not (DEBUG or DEMO or TESTING):
+        raise ImproperlyConfigured(
+            "IMGDASH_SECRET_KEY is required when IMGDASH_DEBUG is off. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = "insecure-local-only-" + "x" * 50
+
+ALLOWED_HOSTS = envlist("IMGDASH_ALLOWED_HOSTS")
+if DEBUG or DEMO or TESTING:
+    ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
+elif not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "IMGDASH_ALLOWED_HOSTS is required when IMGDASH_DEBUG is off "
+        "(comma-separated host names, e.g. imgdash.example.com)"
+    )
+CSRF_TRUSTED_ORIGINS = envlist("IMGDASH_CSRF_TRUSTED_ORIGINS")
+for origin in CSRF_TRUSTED_ORIGINS:
+    if not origin.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"IMGDASH_CSRF_TRUSTED_ORIGINS entries need a scheme, e.g. https://{origin}"
+        )
+
+# Fernet keys for cluster tokens at rest: the first encrypts, all decrypt (rotation).
+TOKEN_KEYS = envlist("IMGDASH_TOKEN_KEYS")
+if not TOKEN_KEYS and TESTING:
+    from cryptography.fernet import Fernet
+
+    TOKEN_KEYS = [Fernet.generate_key().decode()]
+elif not TOKEN_KEYS and (DEBUG or DEMO):
+    # A local installation keeps its own key beside its database, readable by its owner only.
+    _key_file = DATA_DIR / "token-keys"
+    if not _key_file.exists():
+        from cryptography.fernet import Fernet
+
+        _key_file.touch(mode=0o600)
+        _key_file.write_text(Fernet.generate_key().decode() + "\n")
+    TOKEN_KEYS = envlist_text(_key_file.read_text())
+if not TOKEN_KEYS and not (DEBUG or DEMO or TESTING):
+    raise ImproperlyConfigured(
+        "IMGDASH_TOKEN_KEYS is required when IMGDASH_DEBUG is off: comma-separated Fernet "
+        "keys that encrypt users' cluster tokens. Generate one with: python -c "
+        "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    )
+for _key in TOKEN_KEYS:
+    try:
+        from cryptography.fernet import Fernet
+
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "IMGDASH_TOKEN_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes); check for a truncated or mistyped key"
+        ) from None
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "imgdash.accounts",
+    "imgdash.clusters",
+    "imgdash.repositories",
+    "imgdash.audit",
+    "imgdash.emulator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "imgdash.audit.middleware.RequestIdMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "imgdash.urls"
+WSGI_APPLICATION = "imgdash.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "imgdash.accounts.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'imgdash.sqlite3'}"
+if not DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must start with sqlite:// or postgres:// (e.g. "
+        "postgres://user:password@host:5432/imgdash)"
+    )
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several gunicorn workers write to one file: wait for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache for every worker process, or a delete seen by one worker would leave the
+# repository showing in another. Local memory is only safe inside one test process.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("REDIS_URL must start with redis://, rediss:// or unix://")
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+elif TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# collectstatic's target in production; locally whitenoise serves straight from static/.
+STATIC_ROOT = None if DEBUG or DEMO or TESTING else BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or DEMO or TESTING
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+# Serve straight from static/ in the demo and tests so no collectstatic step is needed.
+WHITENOISE_USE_FINDERS = DEBUG or DEMO or TESTING
+
+# Security headers: on everywhere; the HTTPS-only ones when not in local debug/demo.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = envint("IMGDASH_SESSION_AGE", 8 * 3600, minimum=300)
+LOCAL_HTTP = DEBUG or DEMO or TESTING
+SESSION_COOKIE_SECURE = not LOCAL_HTTP
+CSRF_COOKIE_SECURE = not LOCAL_HTTP
+SECURE_SSL_REDIRECT = envbool("IMGDASH_SSL_REDIRECT", not LOCAL_HTTP)
+SECURE_HSTS_SECONDS = 0 if LOCAL_HTTP else envint("IMGDASH_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL_HTTP
+SECURE_HSTS_PRELOAD = envbool("IMGDASH_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain to HTTPS in every browser, for months; an internal
+    # dashboard cannot make that choice for its domain. Opt in with IMGDASH_HSTS_PRELOAD=true.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+if envbool("IMGDASH_BEHIND_PROXY"):
+    # Only behind a TLS proxy that sets this header itself; otherwise clients could forge it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz is probed by load balancers over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Upstream (Image Manager API) calls.
+IMAGEMANAGER_CONNECT_TIMEOUT = envint("IMGDASH_CONNECT_TIMEOUT", 5, minimum=1)
+IMAGEMANAGER_READ_TIMEOUT = envint("IMGDASH_READ_TIMEOUT", 60, minimum=1)
+IMAGEMANAGER_MAX_RESPONSE_MB = envint("IMGDASH_MAX_RESPONSE_MB", 256, minimum=1)
+REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("IMGDASH_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,59 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from imgdash.audit.log import record_event
+
+PASSWORD = "s3cret-horse-battery"
+TABLE = "audit_auditevent"
+TRIGGER = "audit_auditevent_append_only"
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("val", password=PASSWORD)
+
+
+@pytest.fixture
+def auditor(django_user_model):
+    auditor = django_user_model.objects.create_user("audra", password=PASSWORD)
+    auditor.groups.add(Group.objects.get(name="Auditor"))
+    return auditor
+
+
+@pytest.fixture
+def prod(db):
+    from imgdash.clusters.models import Cluster
+
+    return Cluster.objects.create(name="Prod", slug="prod", api_url="https://prod.example.com:8443"
+                                  "/image-manager/api/v1")
+
+
+@pytest.fixture
+def tamper(db):
+    """tamper(sql, params): raw SQL on the log, past the model guard and the PostgreSQL trigger.
+
+    The trigger is disabled only inside the test's transaction, which is rolled back after it.
+    """
+
+    def run(sql, params=()):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Deferred foreign-key checks must fire before the table can be altered.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
+            cursor.execute(sql.replace("{table}", TABLE), params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    return run
+
+
+@pytest.fixture
+def events(db):
+    """Five ordinary rows, oldest first."""
+    return [
+        record_event(None, "credential.connect", target=f"credential f{n}", message=f"row {n}")
+        for n in range(5)
+    ]

@@ -1,0 +1,129 @@
+import os
+import shutil
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("IMGDASH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: no repository index leaks between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+# --- The Image Manager emulator -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def emulator_server():
+    """One Image Manager emulator over a real socket for the whole run, seeded small."""
+    from imgdash.emulator.server import EmulatorServer
+
+    server = EmulatorServer(repos=60, seed=7, control=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(emulator_server):
+    """The shared emulator, back to its seeded state with no faults and an empty request log."""
+    emulator_server.reset()
+    return emulator_server
+
+
+# --- imgdash users, clusters and credentials ------------------------------------------------
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """make_user("alice", "Operator") -> a user in that role group with password PASSWORD."""
+    from django.contrib.auth.models import Group
+
+    def make(username, *roles, superuser=False):
+        user = django_user_model.objects.create_user(
+            username, f"{username}@example.com", PASSWORD, is_superuser=superuser,
+            is_staff=superuser,
+        )
+        for role in roles:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def cluster(emulator):
+    """The emulator registered as a cluster."""
+    from imgdash.clusters.models import Cluster
+
+    return Cluster.objects.create(name="Emulator", slug="emu", api_url=emulator.api_url)
+
+
+@pytest.fixture
+def connect(emulator, cluster):
+    """connect(user, "operator") stores an ID token of that emulator user for `user`."""
+    from imgdash.clusters.services import save_credential
+
+    def connect_user(user, cluster_username="admin", ttl=None):
+        return save_credential(user, cluster, emulator.issue_id_token(cluster_username, ttl=ttl))
+
+    return connect_user
+
+
+# --- Headless Chromium through Playwright -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: run scripts/test, which installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    args = CHROMIUM_ARGS + (["--no-sandbox"] if os.geteuid() == 0 else [])
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page):
+    """sign_in(user) signs that user in through the sign-in form."""
+
+    def sign_in_as(user, password=PASSWORD):
+        page.goto("/accounts/login/")
+        page.fill("#id_username", user.get_username())
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    return sign_in_as
