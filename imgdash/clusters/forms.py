@@ -13,7 +13,8 @@ class ConnectForm(forms.Form):
     token = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
-        help_text="The ID token printed by `cloudctl tokens` (or `bx pr tokens` on older clusters).",
+        help_text="The ID token printed by `cloudctl tokens` "
+        "(or `bx pr tokens` on older clusters).",
     )
     username = forms.CharField(required=False, max_length=200,
                                widget=forms.TextInput(attrs={"autocomplete": "off"}))
@@ -45,6 +46,8 @@ class ConnectForm(forms.Form):
         if not token and not (username and password):
             if username or password:
                 raise forms.ValidationError("Give both the cluster username and its password.")
-            raise forms.ValidationError("Paste an ID token, or give a cluster username and password.")
+            raise forms.ValidationError(
+                "Paste an ID token, or give a cluster username and password."
+            )
         data["username"] = username
         return data

@@ -14,6 +14,10 @@ from imgdash.repositories import search
 from imgdash.repositories.index import repository_index
 
 UPSTREAM_STATUS = {403: 403, 404: 404}
+SCOPE_HELP = {
+    "global": "Every namespace in the cluster can pull it.",
+    "namespace": "Only workloads in its own namespace can pull it.",
+}
 
 
 def upstream_status(error):
@@ -50,7 +54,7 @@ def repository_list(request, cluster, client):
                "namespace": namespace, "scope": scope if scope in search.SCOPES else "",
                "sort_key": sort_key, "descending": descending,
                "sort": ("-" if descending else "") + sort_key,
-               "page_sizes": search.PAGE_SIZES}
+               "page_sizes": search.PAGE_SIZES, "scope_help": SCOPE_HELP}
     try:
         snapshot = repository_index(request.user, cluster, client, refresh=refresh)
     except Unauthorized:
@@ -82,7 +86,8 @@ def repository_list(request, cluster, client):
 @cluster_client_view
 def repository_detail(request, cluster, client, name):
     valid_name_or_404(name)
-    context = {"cluster": cluster, "name": name, "nav_section": "repositories"}
+    context = {"cluster": cluster, "name": name, "nav_section": "repositories",
+               "scope_help": SCOPE_HELP}
     try:
         # Always from the cluster, never the index: new tags and revoked tokens show at once.
         context["repository"] = client.get_repository(name)

@@ -28,11 +28,14 @@
       var source = document.querySelector(button.getAttribute("data-copy"));
       text = source ? source.textContent.trim() : "";
     }
-    var label = button.textContent;
+    // Keep the first label: a second click while "Copied" shows must not make that the label.
+    if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
+    var label = button.getAttribute("data-label");
     function done(ok) {
       button.textContent = ok ? "Copied" : "Select and copy";
       button.setAttribute("data-copied", ok ? "true" : "false");
-      setTimeout(function () { button.textContent = label; }, 1500);
+      clearTimeout(button.copyTimer);
+      button.copyTimer = setTimeout(function () { button.textContent = label; }, 1500);
     }
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
@@ -65,4 +68,106 @@
       menu.querySelector("summary").focus();
     });
   });
+
+  // --- Confirmations: the submit button stays disabled until the typed text matches. ------
+  function syncConfirm(input) {
+    var form = input.form;
+    var button = form && form.querySelector("[data-confirm-button]");
+    if (button) button.disabled = input.value.trim() !== input.getAttribute("data-confirm-match");
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-confirm-match]")) syncConfirm(event.target);
+  });
+
+  // --- Dialogs: fragments that arrive as <dialog data-open> open as modals. ------------------
+  function enhance(root) {
+    root.querySelectorAll("[data-confirm-match]").forEach(syncConfirm);
+    root.querySelectorAll("dialog[data-open]").forEach(function (dialog) {
+      if (!dialog.open && dialog.isConnected) {
+        dialog.showModal();
+        var first = dialog.querySelector("[data-confirm-match], input, button");
+        if (first) first.focus();
+      }
+    });
+    updateBulk();
+    startCountdowns(root);
+  }
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    var dialog = closer && closer.closest("dialog");
+    if (dialog) {
+      event.preventDefault();
+      dialog.close();
+    }
+  });
+  // A closed dialog is gone for good: remove it so the next one starts fresh.
+  document.addEventListener("close", function (event) {
+    if (event.target.tagName === "DIALOG") event.target.remove();
+  }, true);
+
+  // --- Bulk selection on the repository list, with shift-click ranges. -----------------------
+  var lastChecked = null;
+  function bulkBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll("input[data-bulk]"));
+  }
+  function updateBulk() {
+    var boxes = bulkBoxes();
+    var chosen = boxes.filter(function (box) { return box.checked; }).length;
+    var button = document.querySelector("[data-bulk-submit]");
+    var count = document.querySelector("[data-bulk-count]");
+    var all = document.querySelector("[data-bulk-all]");
+    if (button) {
+      button.disabled = chosen === 0;
+      button.textContent = chosen ? "Delete " + chosen + " selected…" : "Delete selected…";
+    }
+    if (count && chosen) count.textContent = chosen + " selected. Shift-click selects a range.";
+    if (all) {
+      all.checked = boxes.length > 0 && chosen === boxes.length;
+      all.indeterminate = chosen > 0 && chosen < boxes.length;
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLInputElement)) return;
+    if (box.matches("[data-bulk-all]")) {
+      bulkBoxes().forEach(function (other) { other.checked = box.checked; });
+      updateBulk();
+      return;
+    }
+    if (!box.matches("[data-bulk]")) return;
+    var boxes = bulkBoxes();
+    if (event.shiftKey && lastChecked && boxes.indexOf(lastChecked) !== -1) {
+      var from = boxes.indexOf(lastChecked);
+      var to = boxes.indexOf(box);
+      var lo = Math.min(from, to);
+      var hi = Math.max(from, to);
+      for (var i = lo; i <= hi; i++) boxes[i].checked = box.checked;
+    }
+    lastChecked = box;
+    updateBulk();
+  });
+
+  // --- Live countdowns: <span data-countdown="UNIX seconds">. --------------------------------
+  function startCountdowns(root) {
+    root.querySelectorAll("[data-countdown]").forEach(function (el) {
+      if (el.dataset.counting) return;
+      el.dataset.counting = "1";
+      var until = parseInt(el.getAttribute("data-countdown"), 10) * 1000;
+      function tick() {
+        var left = Math.round((until - Date.now()) / 1000);
+        if (left <= 0) {
+          el.textContent = "expired";
+          el.classList.add("failed");
+          return;
+        }
+        var m = Math.floor(left / 60);
+        el.textContent = "expires in " + (m ? m + " min " : "") + (left % 60) + " s";
+        setTimeout(tick, 1000);
+      }
+      tick();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();

@@ -5,7 +5,13 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from imgdash.accounts.roles import (
-    AUDITOR, OPERATOR, VIEWER, has_role, is_admin, role_required, user_roles,
+    AUDITOR,
+    OPERATOR,
+    VIEWER,
+    has_role,
+    is_admin,
+    role_required,
+    user_roles,
 )
 
 pytestmark = pytest.mark.django_db

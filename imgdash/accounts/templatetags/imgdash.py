@@ -111,3 +111,11 @@ def milliseconds(seconds):
         return f"{float(seconds) * 1000:.0f}"
     except (TypeError, ValueError):
         return "–"
+
+
+@register.filter
+def get_item(mapping, key):
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""

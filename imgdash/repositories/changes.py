@@ -1,0 +1,271 @@
+"""The write views: change scope, delete, bulk delete, docker-login token.
+
+Each is Operator-only (checked here, before any upstream call), CSRF-protected, logged as
+intent then outcome, and honest about what happened.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from imgdash.accounts.roles import OPERATOR, role_required
+from imgdash.audit.log import record_event
+from imgdash.clusters.services import cluster_client_view, mark_stale, reconnect_response
+from imgdash.imagemanager import (
+    CATALOG_SCOPE,
+    ImageManagerError,
+    NotFound,
+    Unauthorized,
+    is_valid_repository_name,
+    repository_scope,
+)
+from imgdash.repositories import index
+from imgdash.repositories.mutations import (
+    claim_confirmation,
+    classify,
+    confirmation_token,
+    perform,
+)
+from imgdash.repositories.views import (
+    SCOPE_HELP,
+    fragment_or_page,
+    upstream_status,
+    valid_name_or_404,
+)
+
+MAX_BULK = 500
+OUTCOME_STATUS = {"ok": 200, "refused": 409, "failed": 502, "unknown": 504}
+
+
+def _detail_url(cluster, name):
+    return reverse("repositories:detail", args=[cluster.slug, name])
+
+
+def _list_url(cluster):
+    return reverse("repositories:list", args=[cluster.slug])
+
+
+def _upstream_failure(request, template, context, error):
+    if isinstance(error, Unauthorized):
+        raise error
+    context["error"] = error
+    return render(request, template, context, status=upstream_status(error))
+
+
+def _after_unauthorized(request, cluster, outcome):
+    """A 401 on a write: logged already; mark the token stale and send the user to reconnect."""
+    mark_stale(request, request.credential, outcome.error)
+    return reconnect_response(request, cluster, f"{cluster.name} did not accept your token. "
+                              "Reconnect, then try again: nothing was changed.")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(OPERATOR)
+@cluster_client_view
+def change_scope(request, cluster, client, name):
+    valid_name_or_404(name)
+    template = "repositories/scope.html"
+    context = {"cluster": cluster, "name": name, "scope_help": SCOPE_HELP,
+               "nav_section": "repositories"}
+    try:
+        repository = client.get_repository(name)
+    except ImageManagerError as error:
+        return _upstream_failure(request, fragment_or_page(request, template, "form"), context,
+                                 error)
+    context["repository"] = repository
+    if request.method == "GET" and request.GET.get("show") == "badge":
+        return render(request, f"{template}#badge", {**context, "scope": repository.scope})
+    if request.method == "GET":
+        return render(request, fragment_or_page(request, template, "form"), context)
+
+    scope = request.POST.get("scope", "")
+    if scope not in SCOPE_HELP:
+        context["form_error"] = "Choose global or namespace."
+        return render(request, fragment_or_page(request, template, "form"), context, status=400)
+    if scope == repository.scope:
+        messages.info(request, f"{name} already has scope {scope}; nothing was changed.")
+        return _scope_done(request, cluster, name, scope)
+    outcome = perform(request, cluster, "repository.scope", name,
+                      {"from": repository.scope, "to": scope},
+                      lambda: client.set_scope(name, scope))
+    if isinstance(outcome.error, Unauthorized):
+        return _after_unauthorized(request, cluster, outcome)
+    if outcome.ok:
+        index.change_scope(request.user, cluster, name, scope)
+        messages.success(request, f"{name} now has scope {scope}: {SCOPE_HELP[scope]}")
+        return _scope_done(request, cluster, name, scope)
+    if outcome.outcome == "unknown":
+        index.drop_index(request.user, cluster)
+    context.update({"outcome": outcome, "chosen": scope})
+    return render(request, fragment_or_page(request, template, "form"), context,
+                  status=OUTCOME_STATUS[outcome.outcome])
+
+
+def _scope_done(request, cluster, name, scope):
+    if request.htmx:
+        # Inline edit: swap in the new badge and tell the page (detail or list) it changed.
+        response = render(request, "repositories/scope.html#badge",
+                          {"cluster": cluster, "name": name, "scope": scope,
+                           "scope_help": SCOPE_HELP})
+        return trigger_client_event(response, "repositoryChanged", {"name": name})
+    return redirect(_detail_url(cluster, name))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(OPERATOR)
+@cluster_client_view
+def delete_repository(request, cluster, client, name):
+    valid_name_or_404(name)
+    template = "repositories/delete.html"
+    fragment = fragment_or_page(request, template, "dialog")
+    context = {"cluster": cluster, "name": name, "nav_section": "repositories"}
+    try:
+        repository = client.get_repository(name)
+    except NotFound:
+        index.forget_repository(request.user, cluster, name)
+        messages.info(request, f"{name} is already gone: someone else deleted it.")
+        return _to_list(request, cluster)
+    except ImageManagerError as error:
+        return _upstream_failure(request, fragment, context, error)
+    context.update({"repository": repository,
+                    "confirmation": confirmation_token(request.user, f"delete:{name}")})
+    if request.method == "GET":
+        return render(request, fragment, context)
+
+    if request.POST.get("confirm", "").strip() != name:
+        context["form_error"] = ("The name you typed does not match. Type the full repository "
+                                 f"name, {name}, to delete it. Nothing was deleted.")
+        return render(request, fragment, context, status=400)
+    if not claim_confirmation(request.user, f"delete:{name}", request.POST.get("confirmation")):
+        messages.warning(request, f"This delete of {name} was already submitted (or its form "
+                         "expired); it was not sent again.")
+        return _to_list(request, cluster)
+    details = {"tags": repository.tag_count, "size": repository.size,
+               "scope": repository.scope}
+    outcome = perform(request, cluster, "repository.delete", name, details,
+                      lambda: client.delete_repository(name))
+    if isinstance(outcome.error, Unauthorized):
+        return _after_unauthorized(request, cluster, outcome)
+    if outcome.ok or outcome.gone:
+        index.forget_repository(request.user, cluster, name)
+        if outcome.ok:
+            messages.success(request, f"Deleted {name} and its {repository.tag_count} "
+                             f"tag{'s' if repository.tag_count != 1 else ''}. Disk space returns "
+                             "after the registry's garbage collection.")
+        else:
+            index.drop_index(request.user, cluster)
+            messages.info(request, f"{name} is already gone: someone else deleted it first.")
+        return _to_list(request, cluster)
+    if outcome.outcome == "unknown":
+        index.drop_index(request.user, cluster)
+    context.update({"outcome": outcome,
+                    "confirmation": confirmation_token(request.user, f"delete:{name}")})
+    return render(request, fragment, context, status=OUTCOME_STATUS[outcome.outcome])
+
+
+def _to_list(request, cluster):
+    if request.htmx:
+        return HttpResponseClientRedirect(_list_url(cluster))
+    return redirect(_list_url(cluster))
+
+
+@require_POST
+@role_required(OPERATOR)
+@cluster_client_view
+def bulk_delete(request, cluster, client):
+    """Step 1 (no confirm_count): list what goes. Step 2: delete each in turn, report each."""
+    names = list(dict.fromkeys(request.POST.getlist("repository")))
+    context = {"cluster": cluster, "nav_section": "repositories"}
+    if not names:
+        messages.warning(request, "Select at least one repository to delete.")
+        return redirect(_list_url(cluster))
+    if len(names) > MAX_BULK:
+        messages.error(request, f"Select at most {MAX_BULK} repositories at a time.")
+        return redirect(_list_url(cluster))
+    invalid = [name for name in names if not is_valid_repository_name(name)]
+    names = [name for name in names if name not in invalid]
+    snapshot = index.repository_index(request.user, cluster, client)
+    known = {entry.name: entry for entry in snapshot.entries}
+    selected = [known.get(name) or index.Entry(name, "", 0, 0, "", True) for name in names]
+    context.update({"selected": selected, "invalid": invalid,
+                    "total_tags": sum(e.tag_count for e in selected),
+                    "total_size": sum(e.size for e in selected)})
+    if "confirm_count" not in request.POST:
+        context["confirmation"] = confirmation_token(request.user, "bulk-delete")
+        return render(request, "repositories/bulk_delete.html", context)
+    if request.POST.get("confirm_count", "").strip() != str(len(names)):
+        context.update({"confirmation": request.POST.get("confirmation", ""),
+                        "form_error": f"Type {len(names)}, the number of repositories, to "
+                                      "confirm. Nothing was deleted."})
+        return render(request, "repositories/bulk_delete.html", context, status=400)
+    if not claim_confirmation(request.user, "bulk-delete", request.POST.get("confirmation")):
+        messages.warning(request, "This bulk delete was already submitted (or its form "
+                         "expired); nothing was sent again.")
+        return redirect(_list_url(cluster))
+    context["results"] = _delete_each(request, cluster, client, selected)
+    return render(request, "repositories/bulk_delete.html", context)
+
+
+def _delete_each(request, cluster, client, selected):
+    results = []
+    token_refused = None
+    for entry in selected:
+        if token_refused is not None:
+            results.append({"entry": entry, "outcome": "not attempted",
+                            "message": "Not sent: the cluster stopped accepting your token."})
+            continue
+        outcome = perform(request, cluster, "repository.bulk_delete", entry.name,
+                          {"tags": entry.tag_count, "size": entry.size},
+                          lambda name=entry.name: client.delete_repository(name))
+        if outcome.ok or outcome.gone:
+            index.forget_repository(request.user, cluster, entry.name)
+        if isinstance(outcome.error, Unauthorized):
+            token_refused = outcome.error
+        label = "already gone" if outcome.gone else {
+            "ok": "deleted", "refused": "refused by the cluster", "failed": "failed",
+            "unknown": "outcome unknown"}[outcome.outcome]
+        results.append({"entry": entry, "outcome": label, "status": outcome.outcome,
+                        "message": outcome.message})
+    if token_refused is not None:
+        mark_stale(request, request.credential, token_refused)
+    if any(r.get("status") == "unknown" for r in results):
+        index.drop_index(request.user, cluster)
+    return results
+
+
+@never_cache
+@require_POST
+@role_required(OPERATOR)
+@cluster_client_view
+def docker_token(request, cluster, client):
+    name = request.POST.get("repository", "").strip()
+    if name and not is_valid_repository_name(name):
+        messages.error(request, f"{name[:100]!r} is not a valid repository name; no token was "
+                       "requested.")
+        return redirect(_list_url(cluster))
+    scope = repository_scope(name, "pull,push") if name else CATALOG_SCOPE
+    context = {"cluster": cluster, "name": name, "scope": scope,
+               "username": request.credential.subject or request.user.get_username()}
+    target = name or "registry catalog"
+    try:
+        token = client.docker_token(scopes=[scope])
+    except ImageManagerError as error:
+        record_event(request, "docker_token.issue", outcome=classify(error), cluster=cluster,
+                     target=target, status=error.status, message=error.message,
+                     details={"scope": scope})
+        if isinstance(error, Unauthorized):
+            raise
+        context["error"] = error
+        return render(request, fragment_or_page(request, "repositories/docker_token.html",
+                                                "token"), context,
+                      status=upstream_status(error))
+    record_event(request, "docker_token.issue", cluster=cluster, target=target, status=200,
+                 message=f"Token for {scope}, expires in {token.expires_in} s",
+                 details={"scope": scope, "expires_at": token.expires_at.isoformat()})
+    context["token"] = token
+    return render(request, fragment_or_page(request, "repositories/docker_token.html", "token"),
+                  context)
+

@@ -1,0 +1,469 @@
+"""Scope, delete, bulk delete and docker-login tokens against the emulator, with its faults."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from imgdash.audit.models import AuditEvent
+from imgdash.clusters.models import Credential
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client, make_user, connect):
+    user = make_user("olga", "Operator")
+    connect(user, "admin")
+    client.force_login(user)
+    return user
+
+
+def team_a_repository(emulator, scope=None):
+    for repository in emulator.repositories.all():
+        if repository["owner"] == "team-a" and (scope is None or repository["scope"] == scope):
+            return repository
+    raise AssertionError("no team-a repository seeded")
+
+
+def base(cluster, name):
+    return f"/clusters/{cluster.slug}/repositories/{name}/"
+
+
+def rows(action):
+    """The action log rows for an action, oldest first, as (outcome, target, status)."""
+    return [(e.outcome, e.target, e.status)
+            for e in AuditEvent.objects.filter(action=action).order_by("pk")]
+
+
+def writes(emulator, method):
+    return [r for r in emulator.requests if r.method == method]
+
+
+def confirmation_of(client, cluster, name):
+    html = client.get(base(cluster, name) + "-/delete/").content.decode()
+    return re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+
+
+# --- Scope ---------------------------------------------------------------------------------
+
+
+def test_scope_form_says_who_can_pull_under_each(client, operator, cluster, emulator):
+    repository = team_a_repository(emulator)
+    html = client.get(base(cluster, repository["name"]) + "-/scope/").content.decode()
+    assert 'name="scope" value="global"' in html and 'name="scope" value="namespace"' in html
+    assert "Every namespace in the cluster can pull it." in html
+    assert "Only workloads in its own namespace can pull it." in html
+
+
+def test_changing_scope_puts_it_and_redirects_with_a_message(client, operator, cluster, emulator):
+    repository = team_a_repository(emulator, scope="namespace")
+    name = repository["name"]
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"}, follow=True)
+    assert response.redirect_chain[-1][0] == base(cluster, name)
+    assert emulator.repositories.get(name)["scope"] == "global"
+    assert f"{name} now has scope global" in response.content.decode()
+    assert rows("repository.scope") == [("intent", name, None), ("ok", name, 200)]
+    event = AuditEvent.objects.filter(action="repository.scope", outcome="intent").get()
+    assert event.details == {"from": "namespace", "to": "global"}
+
+
+def test_the_list_shows_the_new_scope_at_once(client, operator, cluster, emulator):
+    repository = team_a_repository(emulator, scope="namespace")
+    name = repository["name"]
+    client.get(f"/clusters/{cluster.slug}/repositories/?q={name}")
+    client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
+    html = client.get(f"/clusters/{cluster.slug}/repositories/?q={name}").content.decode()
+    row = html[html.index(f'name="repository" value="{name}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'class="badge global"' in row
+    assert len([r for r in emulator.requests if r.path.endswith("/repositories")]) == 1
+
+
+def test_inline_scope_change_with_htmx_returns_the_badge(client, operator, cluster, emulator):
+    name = team_a_repository(emulator, scope="namespace")["name"]
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith('<span class="scope-cell">')
+    assert 'class="badge global"' in html
+    assert "repositoryChanged" in response["HX-Trigger"]
+
+
+@pytest.mark.parametrize("value", ["", "public", "GLOBAL", "global\n"])
+def test_a_bad_scope_makes_no_upstream_write(client, operator, cluster, emulator, value):
+    name = team_a_repository(emulator)["name"]
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": value})
+    assert response.status_code == 400
+    assert b"Choose global or namespace." in response.content
+    assert not writes(emulator, "PUT")
+
+
+def test_a_cluster_refusal_of_scope_is_shown_logged_and_changes_nothing(
+    client, make_user, connect, cluster, emulator
+):
+    user = make_user("olga", "Operator")
+    connect(user, "viewer")  # Viewer upstream: may look, may not change
+    client.force_login(user)
+    repository = team_a_repository(emulator, scope="namespace")
+    response = client.post(base(cluster, repository["name"]) + "-/scope/", {"scope": "global"})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "The cluster refused" in html
+    assert "The scope was not changed." in html
+    assert emulator.repositories.get(repository["name"])["scope"] == "namespace"
+    assert rows("repository.scope")[-1][0] == "refused"
+    assert rows("repository.scope")[-1][2] == 403
+
+
+def test_a_scope_change_that_times_out_is_unknown_and_not_retried(
+    client, operator, cluster, emulator, settings
+):
+    settings.IMAGEMANAGER_READ_TIMEOUT = 1
+    name = team_a_repository(emulator, scope="namespace")["name"]
+    emulator.faults.add(method="PUT", path=r"/repositories/", latency=2)
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
+    assert response.status_code == 504
+    assert b"Outcome unknown" in response.content
+    assert b"Refresh to check" in response.content
+    assert len(writes(emulator, "PUT")) == 1
+    assert rows("repository.scope")[-1][0] == "unknown"
+
+
+def test_a_server_error_on_scope_is_failed(client, operator, cluster, emulator):
+    name = team_a_repository(emulator, scope="namespace")["name"]
+    emulator.faults.add(method="PUT", path=r"/repositories/", status=500, body="boom\n")
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
+    assert response.status_code == 502
+    assert rows("repository.scope")[-1][0] == "failed"
+    assert len(writes(emulator, "PUT")) == 1
+
+
+def test_a_401_on_scope_is_logged_then_leads_to_reconnect(client, operator, cluster, emulator):
+    name = team_a_repository(emulator, scope="namespace")["name"]
+    emulator.faults.add(method="PUT", path=r"/repositories/", status=401)
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
+    assert response.status_code == 302
+    assert "/connect/" in response["Location"]
+    assert Credential.objects.get(user=operator).is_stale
+    assert rows("repository.scope")[-1][:1] == ("refused",)
+
+
+# --- Delete ---------------------------------------------------------------------------------
+
+
+def test_delete_confirmation_states_what_goes(client, operator, cluster, emulator):
+    repository = next(r for r in emulator.repositories.all()
+                      if r["owner"] == "team-a" and r.get("tags"))
+    html = client.get(base(cluster, repository["name"]) + "-/delete/").content.decode()
+    count = len(repository["tags"])
+    assert f"all <strong>{count} tag{'s' if count != 1 else ''}</strong>" in html
+    assert "garbage collection" in html
+    assert 'name="confirm"' in html
+    assert f'data-confirm-match="{repository["name"]}"' in html
+
+
+def test_delete_with_the_exact_name_deletes_and_lands_on_the_list(
+    client, operator, cluster, emulator
+):
+    name = team_a_repository(emulator)["name"]
+    client.get(f"/clusters/{cluster.slug}/repositories/")
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name,
+                            "confirmation": confirmation_of(client, cluster, name)},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == f"/clusters/{cluster.slug}/repositories/"
+    assert emulator.repositories.get(name) is None
+    html = response.content.decode()
+    assert f"Deleted {name}" in html
+    assert f">{name.split('/', 1)[1]}</strong>" not in html  # gone from the list at once
+    assert rows("repository.delete") == [("intent", name, None), ("ok", name, 200)]
+    intent = AuditEvent.objects.get(action="repository.delete", outcome="intent")
+    assert set(intent.details) >= {"tags", "size"}
+
+
+def test_a_wrong_typed_name_makes_no_upstream_call(client, operator, cluster, emulator):
+    name = team_a_repository(emulator)["name"]
+    token = confirmation_of(client, cluster, name)
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name.upper(), "confirmation": token})
+    assert response.status_code == 400
+    assert b"The name you typed does not match" in response.content
+    assert not writes(emulator, "DELETE")
+    assert emulator.repositories.get(name) is not None
+    assert not rows("repository.delete")
+
+
+def test_a_double_submit_sends_one_delete(client, operator, cluster, emulator):
+    name = team_a_repository(emulator)["name"]
+    saved = emulator.repositories.get(name)
+    token = confirmation_of(client, cluster, name)
+    client.post(base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token})
+    # A second tab submits the same confirmation; even if the name exists again, nothing goes.
+    emulator.repositories.put(saved)
+    second = client.post(base(cluster, name) + "-/delete/",
+                         {"confirm": name, "confirmation": token}, follow=True)
+    assert b"was already submitted" in second.content
+    assert len(writes(emulator, "DELETE")) == 1
+    assert emulator.repositories.get(name) is not None
+
+
+def test_delete_of_an_already_deleted_repository_says_already_gone(
+    client, operator, cluster, emulator
+):
+    name = team_a_repository(emulator)["name"]
+    token = confirmation_of(client, cluster, name)
+    emulator.faults.add(method="DELETE", path=r"/repositories/", status=404,
+                        body="repository not found\n")
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name, "confirmation": token}, follow=True)
+    assert b"already gone" in response.content
+    assert rows("repository.delete")[-1][0] == "refused"
+    assert rows("repository.delete")[-1][2] == 404
+
+
+def test_a_cluster_refusal_of_delete_is_shown_and_logged(client, make_user, connect, cluster,
+                                                          emulator):
+    user = make_user("olga", "Operator")
+    connect(user, "operator")  # Operator upstream: may change scope, may not delete
+    client.force_login(user)
+    name = team_a_repository(emulator)["name"]
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name,
+                            "confirmation": confirmation_of(client, cluster, name)})
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "The cluster refused" in html and "Nothing was deleted." in html
+    assert emulator.repositories.get(name) is not None
+    assert rows("repository.delete")[-1][::2] == ("refused", 403)
+
+
+def test_a_delete_that_times_out_is_unknown_and_never_retried(
+    client, operator, cluster, emulator, settings
+):
+    settings.IMAGEMANAGER_READ_TIMEOUT = 1
+    name = team_a_repository(emulator)["name"]
+    token = confirmation_of(client, cluster, name)
+    emulator.faults.add(method="DELETE", path=r"/repositories/", latency=2)
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name, "confirmation": token})
+    assert response.status_code == 504
+    assert b"Outcome unknown" in response.content
+    assert len(writes(emulator, "DELETE")) == 1
+    assert rows("repository.delete")[-1][0] == "unknown"
+
+
+def test_a_reset_connection_on_delete_is_unknown(client, operator, cluster, emulator):
+    name = team_a_repository(emulator)["name"]
+    token = confirmation_of(client, cluster, name)
+    emulator.faults.add(method="DELETE", path=r"/repositories/", reset=True)
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name, "confirmation": token})
+    assert response.status_code in (502, 504)
+    assert len(writes(emulator, "DELETE")) == 1
+    assert rows("repository.delete")[-1][0] in ("unknown", "failed")
+
+
+def test_delete_via_htmx_redirects_the_page_to_the_list(client, operator, cluster, emulator):
+    name = team_a_repository(emulator)["name"]
+    dialog = client.get(base(cluster, name) + "-/delete/", headers={"HX-Request": "true"})
+    assert dialog.content.decode().lstrip().startswith('<dialog id="delete-dialog"')
+    token = re.search(r'name="confirmation" value="([^"]+)"', dialog.content.decode()).group(1)
+    response = client.post(base(cluster, name) + "-/delete/",
+                           {"confirm": name, "confirmation": token},
+                           headers={"HX-Request": "true"})
+    assert response["HX-Redirect"] == f"/clusters/{cluster.slug}/repositories/"
+
+
+# --- Roles and CSRF ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("roles", [("Viewer",), ("Auditor",), ("Viewer", "Auditor")])
+@pytest.mark.parametrize(("method", "suffix", "data"), [
+    ("get", "-/scope/", {}),
+    ("post", "-/scope/", {"scope": "global"}),
+    ("get", "-/delete/", {}),
+    ("post", "-/delete/", {"confirm": "team-a/x"}),
+])
+def test_viewers_and_auditors_get_403_and_make_no_upstream_call(
+    client, make_user, connect, cluster, emulator, roles, method, suffix, data
+):
+    user = make_user("someone", *roles)
+    connect(user, "admin")
+    client.force_login(user)
+    name = team_a_repository(emulator)["name"]
+    response = getattr(client, method)(base(cluster, name) + suffix, data)
+    assert response.status_code == 403
+    assert not emulator.requests
+    assert rows("access.denied")[-1][0] == "denied"
+
+
+@pytest.mark.parametrize("path", ["-/bulk-delete/", "../docker-token/"])
+def test_viewers_cannot_bulk_delete_or_get_docker_tokens(client, make_user, connect, cluster,
+                                                          emulator, path):
+    user = make_user("vera", "Viewer")
+    connect(user, "admin")
+    client.force_login(user)
+    url = {"-/bulk-delete/": f"/clusters/{cluster.slug}/repositories/-/bulk-delete/",
+           "../docker-token/": f"/clusters/{cluster.slug}/docker-token/"}[path]
+    response = client.post(url, {"repository": "team-a/x", "confirm_count": "1"})
+    assert response.status_code == 403
+    assert not emulator.requests
+
+
+@pytest.mark.parametrize(("suffix", "data"), [
+    ("-/scope/", {"scope": "global"}),
+    ("-/delete/", {"confirm": "NAME"}),
+])
+def test_csrf_is_enforced_on_every_write(make_user, connect, cluster, emulator, suffix, data):
+    user = make_user("olga", "Operator")
+    connect(user, "admin")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    name = team_a_repository(emulator)["name"]
+    data = {key: value.replace("NAME", name) for key, value in data.items()}
+    assert client.post(base(cluster, name) + suffix, data).status_code == 403
+    docker = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
+    bulk = client.post(f"/clusters/{cluster.slug}/repositories/-/bulk-delete/",
+                       {"repository": name})
+    assert docker.status_code == 403 and bulk.status_code == 403
+    assert not [r for r in emulator.requests if r.method in ("PUT", "DELETE")]
+    assert not [r for r in emulator.requests if r.path.endswith("/auth/token")]
+
+
+# --- Bulk delete --------------------------------------------------------------------------------
+
+
+def bulk_url(cluster):
+    return f"/clusters/{cluster.slug}/repositories/-/bulk-delete/"
+
+
+def team_names(emulator, owner, count):
+    return [r["name"] for r in emulator.repositories.all() if r["owner"] == owner][:count]
+
+
+def test_bulk_delete_confirms_then_deletes_each_with_its_own_result(
+    client, operator, cluster, emulator
+):
+    names = team_names(emulator, "team-a", 3)
+    page = client.post(bulk_url(cluster), {"repository": names})
+    html = page.content.decode()
+    assert page.status_code == 200
+    for name in names:
+        assert name in html
+    assert "Type the number of repositories, 3, to confirm" in html
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    assert not writes(emulator, "DELETE")
+    done = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "3",
+                                           "confirmation": token})
+    result = done.content.decode()
+    assert result.count(">deleted</span>") == 3
+    assert all(emulator.repositories.get(name) is None for name in names)
+    assert [r[0] for r in rows("repository.bulk_delete")] == ["intent", "ok"] * 3
+
+
+def test_bulk_delete_wrong_count_deletes_nothing(client, operator, cluster, emulator):
+    names = team_names(emulator, "team-a", 2)
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    response = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "3",
+                                               "confirmation": token})
+    assert response.status_code == 400
+    assert b"Type 2, the number of repositories" in response.content
+    assert not writes(emulator, "DELETE")
+
+
+def test_a_failure_in_the_middle_does_not_stop_the_rest(client, make_user, connect, cluster,
+                                                       emulator, settings):
+    settings.IMAGEMANAGER_READ_TIMEOUT = 1
+    user = make_user("olga", "Operator")
+    connect(user, "nsadmin")  # Administrator of team-a and team-b only
+    client.force_login(user)
+    refused = next(r["name"] for r in emulator.repositories.all()
+                   if r["owner"] == "ibmcom" and r["scope"] == "global")
+    failing, slow, fine = team_names(emulator, "team-a", 3)
+    emulator.faults.add(method="DELETE", path=re.escape(failing) + "$", status=500, body="x\n")
+    emulator.faults.add(method="DELETE", path=re.escape(slow) + "$", latency=2)
+    names = [refused, failing, slow, fine]
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    result = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "4",
+                                             "confirmation": token}).content.decode()
+    table = result[result.index('id="bulk-results"'):]
+    order = [table.index(name) for name in names]
+    assert order == sorted(order)
+    assert ">refused by the cluster</span>" in table
+    assert ">failed</span>" in table
+    assert ">outcome unknown</span>" in table
+    assert ">deleted</span>" in table
+    assert emulator.repositories.get(fine) is None
+    assert len(writes(emulator, "DELETE")) == 4
+    outcomes = [r[0] for r in rows("repository.bulk_delete") if r[0] != "intent"]
+    assert outcomes == ["refused", "failed", "unknown", "ok"]
+
+
+def test_bulk_delete_double_submit_sends_nothing_twice(client, operator, cluster, emulator):
+    names = team_names(emulator, "team-a", 2)
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    data = {"repository": names, "confirm_count": "2", "confirmation": token}
+    client.post(bulk_url(cluster), data)
+    again = client.post(bulk_url(cluster), data, follow=True)
+    assert b"already submitted" in again.content
+    assert len(writes(emulator, "DELETE")) == 2
+
+
+def test_bulk_delete_skips_invalid_names_without_sending_them(client, operator, cluster,
+                                                             emulator):
+    good = team_names(emulator, "team-a", 1)[0]
+    html = client.post(bulk_url(cluster), {"repository": [good, "../../etc", "Bad/Name"]})
+    page = html.content.decode()
+    assert "will be skipped" in page
+    assert "Delete 1 repository" in page
+
+
+# --- Docker-login token ----------------------------------------------------------------------
+
+
+def test_docker_token_for_a_repository(client, operator, cluster, emulator):
+    name = team_a_repository(emulator)["name"]
+    response = client.post(f"/clusters/{cluster.slug}/docker-token/", {"repository": name})
+    assert response.status_code == 200
+    html = response.content.decode()
+    request = [r for r in emulator.requests if r.path.endswith("/auth/token")][-1]
+    assert request.query["service"] == ["token-service"]
+    assert request.query["scope"] == [f"repository:{name}:pull,push"]
+    token = re.search(r'<code id="docker-token-value">([^<]+)</code>', html).group(1)
+    assert token.count(".") == 2
+    assert "docker login -u admin --password-stdin mycluster.icp:8500" in html or \
+        f"--password-stdin {cluster.registry_host}" in html
+    assert "data-countdown=" in html
+    assert "no-store" in response["Cache-Control"]
+    event = AuditEvent.objects.get(action="docker_token.issue")
+    assert token not in repr(event.__dict__)
+    assert event.outcome == "ok"
+
+
+def test_docker_token_without_repository_asks_for_the_catalog(client, operator, cluster,
+                                                             emulator):
+    client.post(f"/clusters/{cluster.slug}/docker-token/", {})
+    request = [r for r in emulator.requests if r.path.endswith("/auth/token")][-1]
+    assert request.query["scope"] == ["registry:catalog:*"]
+
+
+def test_docker_token_refused_by_the_cluster_is_shown_and_logged(client, operator, cluster,
+                                                                emulator):
+    emulator.faults.add(method="GET", path=r"/auth/token", status=403, body="denied\n")
+    response = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
+    assert response.status_code == 403
+    assert b"refused" in response.content
+    assert rows("docker_token.issue")[-1][::2] == ("refused", 403)
+
+
+def test_docker_token_with_an_invalid_repository_asks_nothing(client, operator, cluster,
+                                                             emulator):
+    response = client.post(f"/clusters/{cluster.slug}/docker-token/",
+                           {"repository": "team-a/../x"}, follow=True)
+    assert b"not a valid repository name" in response.content
+    assert not [r for r in emulator.requests if r.path.endswith("/auth/token")]
