@@ -68,9 +68,8 @@ class Command(BaseCommand):
         for username, (role, cluster_user) in DEMO_USERS.items():
             password = f"demo-{username}"
             user = User.objects.filter(username=username).first()
-            if user is None:
+            if user is None:  # the password is set on the first run only; a changed one stays
                 user = User.objects.create_user(username, f"{username}@demo.invalid", password)
-            user.set_password(password)
             user.is_active = True
             user.is_superuser = user.is_staff = role is None
             user.save()
