@@ -7,7 +7,6 @@ message and a newline, `text/plain; charset=utf-8`, `X-Content-Type-Options: nos
 """
 
 import base64
-import binascii
 import hmac
 import logging
 import secrets
@@ -166,7 +165,7 @@ class ImageManagerApp:
         _, _, encoded = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # bad base64, non-ASCII, or not UTF-8
             return None, http_error(401, UNAUTHORIZED + "malformed Basic credentials")
         username, _, password = decoded.partition(":")
         user = self.password_user(username, password)

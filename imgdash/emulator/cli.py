@@ -120,13 +120,22 @@ def serve(server, stdout, quiet=False):
         access.addHandler(handler)
         access.setLevel(logging.INFO)
         access.propagate = False
-    server.start()
     if threading.current_thread() is threading.main_thread():
         # Whoever started us (the demo command, a process manager) stops us with SIGTERM.
         signal.signal(signal.SIGTERM, _interrupt)
-    stdout.write(describe(server) + "\n")
-    stdout.flush()
-    server.serve_until_interrupted()
+    try:
+        try:
+            server.start()
+        except OSError as exc:
+            where = f"{server.host}:{server.port}"
+            raise OSError(f"cannot listen on {where}: {exc.strerror or exc}") from exc
+        stdout.write(describe(server) + "\n")
+        stdout.flush()
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
 
 
 def _interrupt(signum, frame):

@@ -163,8 +163,36 @@ class FaultSet:
             else:
                 self._faults.append(Fault.from_spec(fault))
 
-    def add(self, method="GET", path="", **knobs):
-        fault = Fault(method=method, path=path, **knobs)
+    def add(
+        self,
+        method="GET",
+        path="",
+        latency=None,
+        status=None,
+        body=None,
+        content_type=None,
+        reset=False,
+        truncate=False,
+        malformed=False,
+        oversize=None,
+        redirect=None,
+        times=None,
+    ):
+        """Add a fault (see the module docstring for the knobs) and return it."""
+        fault = Fault(
+            method=method,
+            path=path,
+            latency=latency,
+            status=status,
+            body=body,
+            content_type=content_type,
+            reset=reset,
+            truncate=truncate,
+            malformed=malformed,
+            oversize=oversize,
+            redirect=redirect,
+            times=times,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault

@@ -18,7 +18,6 @@ Default users (username / password: role):
 """
 
 import base64
-import binascii
 import contextlib
 import io
 import logging
@@ -31,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -50,6 +50,8 @@ logger = logging.getLogger("imgdash.emulator")
 access_logger = logging.getLogger("imgdash.emulator.access")
 
 MAX_REQUEST_BODY = 16 * 1024 * 1024
+# Bodies up to this size go out in the same write as the headers.
+SMALL_BODY = 64 * 1024
 # Errors that only mean the client went away or never completed TLS: not worth a traceback.
 QUIET_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, OSError)
 
@@ -92,7 +94,7 @@ class EmulatorServer:
         self.state_file = Path(state_file) if state_file else None
 
         self.users = build_users(users)
-        self._initial_users = dict(self.users)
+        self._initial_users = build_users(self.users)  # a deep copy, for reset()
         if self.state_file:
             # Keep the signing key beside the state so tokens survive a restart, as they
             # would on a real cluster.
@@ -190,11 +192,16 @@ class EmulatorServer:
             shutil.rmtree(self._temp_tls_dir, ignore_errors=True)
             self._temp_tls_dir = None
 
+    def wait(self):
+        """Block until the server stops (from another thread, or never)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=0.5)
+
     def serve_until_interrupted(self):
-        """Block the calling thread until Ctrl-C (KeyboardInterrupt), then stop."""
+        """Start, block until Ctrl-C (KeyboardInterrupt), then stop."""
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+            self.start()
+            self.wait()
         except KeyboardInterrupt:
             pass
         finally:
@@ -206,7 +213,7 @@ class EmulatorServer:
         self.faults.clear()
         self.requests.clear()
         self.users.clear()
-        self.users.update(self._initial_users)
+        self.users.update(build_users(self._initial_users))
 
     def __enter__(self):
         return self.start()
@@ -278,6 +285,8 @@ class _BadRequest(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Answer unparseable requests with a status line too (http.server assumes HTTP/0.9).
+    default_request_version = "HTTP/1.1"
     # Idle kept-alive connections are dropped after this, like nginx's keepalive_timeout.
     timeout = 75
 
@@ -298,9 +307,17 @@ class _Handler(BaseHTTPRequestHandler):
         # http.server would print to stderr; the access log below is opt-in.
         pass
 
-    def version_string(self):
-        # A Go server sends no Server header; send_error() needs something, keep it bland.
-        return "Go-http-server"
+    def send_error(self, code, message=None, explain=None):
+        # For requests http.server cannot parse: answer as Go does, in plain text.
+        self.close_connection = True
+        self._send_status(code, [f"{code} {HTTPStatus(code).phrase}\n".encode()])
+
+    def __getattr__(self, name):
+        # Every method reaches the router (which answers 405 or 404), as with Go's mux,
+        # instead of http.server's 501 for methods it has no do_* handler for.
+        if name.startswith("do_"):
+            return self.do_request
+        raise AttributeError(name)
 
     def do_request(self):
         emulator = self.server.emulator
@@ -335,8 +352,6 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(status, headers, chunks, length)
         self._access_log(path, status.split()[0], length, started, fault)
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_request
 
     # -- reading -------------------------------------------------------------------------
 
@@ -430,7 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = [(k, v) for k, v in started["headers"] if k.lower() != "content-length"]
         return started["status"], headers, [data], len(data)
 
-    def _send_head(self, status, headers, length):
+    def _send_head(self, status, headers, length, body_start=b""):
         code, _, reason = status.partition(" ")
         self.send_response_only(int(code), reason)
         self.send_header("Date", self.date_time_string())
@@ -439,25 +454,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(length))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
+        # end_headers(), with the start of the body in the same write: a small answer
+        # leaves in one packet, as it does from a Go server.
+        self._headers_buffer.append(b"\r\n")
+        if body_start:
+            self._headers_buffer.append(body_start)
+        self.flush_headers()
 
     def _send(self, status, headers, chunks, length):
+        chunks = iter(() if self.command == "HEAD" else chunks)
+        first = next(chunks, b"")
         try:
-            self._send_head(status, headers, length)
-            if self.command != "HEAD":
-                for chunk in chunks:
-                    self.wfile.write(chunk)
+            if len(first) <= SMALL_BODY:
+                self._send_head(status, headers, length, first)
+            else:
+                self._send_head(status, headers, length)
+                self.wfile.write(first)
+            for chunk in chunks:
+                self.wfile.write(chunk)
         except QUIET_ERRORS:
             self.close_connection = True
 
     def _send_status(self, code, chunks):
+        """A plain-text answer from the server itself (the request never reached the app)."""
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("X-Content-Type-Options", "nosniff"),
         ]
-        self._send(
-            f"{code} {self.responses.get(code, ('',))[0]}", headers, chunks, sum(map(len, chunks))
-        )
+        status = f"{code} {HTTPStatus(code).phrase}"
+        self._send(status, headers, chunks, sum(map(len, chunks)))
 
     def _send_truncated(self, status, headers, chunks):
         """Promise the whole body, send part of it, hang up: a connection lost mid-answer."""
@@ -511,6 +536,6 @@ def _claimed_user(authorization):
     if scheme.lower() == "basic":
         try:
             return base64.b64decode(credentials, validate=True).decode().partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # bad base64, non-ASCII, or not UTF-8
             return None
     return None

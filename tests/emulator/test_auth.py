@@ -5,10 +5,10 @@ import time
 
 import jwt
 import pytest
-import requests
 
 from imgdash.emulator.tokens import TokenIssuer
 from imgdash.emulator.users import User
+from tests.emulator import client
 
 IDENTITY = "/idprovider/v1/auth/identitytoken"
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -34,7 +34,7 @@ def claims_of(emulator, token):
 def test_it_issues_an_id_token_for_a_form_encoded_password_grant(emulator):
     before = int(time.time())
 
-    response = requests.post(emulator.url + IDENTITY, data=password_grant("editor", "editor"))
+    response = client.post(emulator.url + IDENTITY, data=password_grant("editor", "editor"))
 
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
@@ -51,16 +51,16 @@ def test_it_issues_an_id_token_for_a_form_encoded_password_grant(emulator):
 
 
 def test_it_accepts_a_json_password_grant(emulator):
-    response = requests.post(emulator.url + IDENTITY, json=password_grant("viewer", "viewer"))
+    response = client.post(emulator.url + IDENTITY, json=password_grant("viewer", "viewer"))
 
     assert response.status_code == 200
     assert claims_of(emulator, response.json()["id_token"])["sub"] == "viewer"
 
 
 def test_the_issued_id_token_opens_the_image_manager_api(emulator):
-    answer = requests.post(emulator.url + IDENTITY, data=password_grant()).json()
+    answer = client.post(emulator.url + IDENTITY, data=password_grant()).json()
 
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/repositories",
         headers={"Authorization": f"Bearer {answer['id_token']}"},
     )
@@ -69,9 +69,9 @@ def test_the_issued_id_token_opens_the_image_manager_api(emulator):
 
 
 def test_the_access_token_is_not_an_id_token(emulator):
-    answer = requests.post(emulator.url + IDENTITY, data=password_grant()).json()
+    answer = client.post(emulator.url + IDENTITY, data=password_grant()).json()
 
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/repositories",
         headers={"Authorization": f"Bearer {answer['access_token']}"},
     )
@@ -80,7 +80,7 @@ def test_the_access_token_is_not_an_id_token(emulator):
 
 
 def test_no_id_token_without_the_openid_scope(emulator):
-    response = requests.post(emulator.url + IDENTITY, data=password_grant(scope="profile"))
+    response = client.post(emulator.url + IDENTITY, data=password_grant(scope="profile"))
 
     assert response.status_code == 200
     assert "id_token" not in response.json()
@@ -88,7 +88,7 @@ def test_no_id_token_without_the_openid_scope(emulator):
 
 @pytest.mark.parametrize(("username", "password"), [("admin", "wrong"), ("nobody", "admin")])
 def test_it_refuses_wrong_credentials_with_a_json_401(emulator, username, password):
-    response = requests.post(emulator.url + IDENTITY, data=password_grant(username, password))
+    response = client.post(emulator.url + IDENTITY, data=password_grant(username, password))
 
     assert response.status_code == 401
     assert response.headers["Content-Type"].startswith("application/json")
@@ -101,14 +101,14 @@ def test_it_answers_400_when_a_field_is_missing(emulator, missing):
     fields = password_grant()
     del fields[missing]
 
-    response = requests.post(emulator.url + IDENTITY, data=fields)
+    response = client.post(emulator.url + IDENTITY, data=fields)
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
 
 def test_it_answers_400_to_another_grant_type(emulator):
-    response = requests.post(
+    response = client.post(
         emulator.url + IDENTITY, data=password_grant(grant_type="client_credentials")
     )
 
@@ -117,7 +117,7 @@ def test_it_answers_400_to_another_grant_type(emulator):
 
 
 def test_it_answers_400_to_broken_json(emulator):
-    response = requests.post(
+    response = client.post(
         emulator.url + IDENTITY, data="{", headers={"Content-Type": "application/json"}
     )
 
@@ -125,7 +125,7 @@ def test_it_answers_400_to_broken_json(emulator):
 
 
 def test_the_identity_endpoint_only_takes_post(emulator):
-    assert requests.get(emulator.url + IDENTITY).status_code == 405
+    assert client.get(emulator.url + IDENTITY).status_code == 405
 
 
 # -- refusing tokens ------------------------------------------------------------------
@@ -163,7 +163,7 @@ def bad_authorization(case, emulator, stranger):
 
 
 def tamper(token):
-    header, payload, signature = token.split(".")
+    header, _, signature = token.split(".")
     claims = jwt.decode(token, options={"verify_signature": False})
     claims["sub"] = "admin"
     forged = jwt.encode(claims, "x" * 32, algorithm="HS256").split(".")[1]
@@ -190,7 +190,7 @@ def test_it_answers_401_to_a_bad_token(emulator, stranger, case, method, path):
     authorization = bad_authorization(case, emulator, stranger)
     headers = {"Authorization": authorization} if authorization else {}
 
-    response = requests.request(
+    response = client.request(
         method, emulator.api_url + path, headers=headers, json={"scope": "global"}
     )
 
@@ -204,15 +204,15 @@ def test_it_answers_401_to_a_bad_token(emulator, stranger, case, method, path):
 def test_an_expired_token_says_so(emulator):
     headers = {"Authorization": "Bearer " + emulator.issue_id_token("admin", ttl=-5)}
 
-    response = requests.get(emulator.api_url + "/repositories", headers=headers)
+    response = client.get(emulator.api_url + "/repositories", headers=headers)
 
     assert response.text == "Unauthorized: token expired\n"
 
 
 def test_a_docker_registry_token_is_not_an_id_token(emulator, bearer):
-    answer = requests.get(emulator.api_url + "/auth/token", headers=bearer()).json()
+    answer = client.get(emulator.api_url + "/auth/token", headers=bearer()).json()
 
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/repositories",
         headers={"Authorization": "Bearer " + answer["token"]},
     )
@@ -222,15 +222,15 @@ def test_a_docker_registry_token_is_not_an_id_token(emulator, bearer):
 
 def test_tokens_expire_with_time(start_emulator):
     emulator = start_emulator(token_ttl=2)
-    answer = requests.post(emulator.url + IDENTITY, data=password_grant()).json()
+    answer = client.post(emulator.url + IDENTITY, data=password_grant()).json()
     assert answer["expires_in"] == 2
     headers = {"Authorization": "Bearer " + answer["id_token"]}
     exp = jwt.decode(answer["id_token"], options={"verify_signature": False})["exp"]
-    assert requests.get(emulator.api_url + "/repositories", headers=headers).status_code == 200
+    assert client.get(emulator.api_url + "/repositories", headers=headers).status_code == 200
 
     time.sleep(max(0, exp - time.time()) + 0.05)
 
-    response = requests.get(emulator.api_url + "/repositories", headers=headers)
+    response = client.get(emulator.api_url + "/repositories", headers=headers)
     assert response.status_code == 401
     assert response.text == "Unauthorized: token expired\n"
 
@@ -239,7 +239,7 @@ def test_a_token_for_a_removed_user_stops_working(emulator, bearer):
     headers = bearer("viewer")
     del emulator.users["viewer"]
 
-    response = requests.get(emulator.api_url + "/repositories", headers=headers)
+    response = client.get(emulator.api_url + "/repositories", headers=headers)
 
     assert response.status_code == 401
 
@@ -257,7 +257,7 @@ def registry_claims(emulator, answer):
 
 
 def test_auth_token_with_a_bearer_id_token_and_no_scope_grants_nothing(emulator, bearer):
-    response = requests.get(emulator.api_url + "/auth/token", headers=bearer("viewer"))
+    response = client.get(emulator.api_url + "/auth/token", headers=bearer("viewer"))
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -272,7 +272,7 @@ def test_auth_token_with_a_bearer_id_token_and_no_scope_grants_nothing(emulator,
 
 
 def test_auth_token_accepts_basic_credentials(emulator):
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/auth/token",
         params={"service": "token-service", "scope": "registry:catalog:*"},
         auth=("admin", "admin"),
@@ -289,14 +289,14 @@ def test_auth_token_accepts_basic_credentials(emulator):
     "auth", [("admin", "wrong"), ("ghost", "ghost")], ids=["wrong password", "unknown user"]
 )
 def test_auth_token_refuses_wrong_basic_credentials(emulator, auth):
-    response = requests.get(emulator.api_url + "/auth/token", auth=auth)
+    response = client.get(emulator.api_url + "/auth/token", auth=auth)
 
     assert response.status_code == 401
     assert response.text == "Unauthorized: invalid username or password\n"
 
 
 def test_auth_token_refuses_a_missing_token(emulator):
-    assert requests.get(emulator.api_url + "/auth/token").status_code == 401
+    assert client.get(emulator.api_url + "/auth/token").status_code == 401
 
 
 def test_auth_token_takes_several_scopes_repeated_or_space_separated(emulator, bearer):
@@ -305,7 +305,7 @@ def test_auth_token_takes_several_scopes_repeated_or_space_separated(emulator, b
         "repository:default/alpine:pull registry:catalog:*",
     ]
 
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/auth/token", params={"scope": scopes}, headers=bearer("admin")
     )
 
@@ -335,7 +335,7 @@ def test_auth_token_takes_several_scopes_repeated_or_space_separated(emulator, b
     ],
 )
 def test_auth_token_grants_what_rbac_allows(emulator, bearer, username, scope, actions):
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/auth/token", params={"scope": scope}, headers=bearer(username)
     )
 

@@ -26,7 +26,9 @@ def start(*args):
         text=True,
     )
     lines = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in process.stdout], daemon=True
+    ).start()
     printed = []
     while not printed or "Press Ctrl-C" not in printed[-1]:
         try:

@@ -2,7 +2,8 @@
 
 import jwt
 import pytest
-import requests
+
+from tests.emulator import client
 
 LIST = "/image-manager/api/v1/repositories"
 
@@ -10,31 +11,31 @@ LIST = "/image-manager/api/v1/repositories"
 def test_it_adds_lists_and_clears_faults(emulator, bearer):
     control = emulator.url + "/_emulator/faults"
 
-    added = requests.post(control, json={"method": "GET", "path": "/repositories$", "status": 503})
+    added = client.post(control, json={"method": "GET", "path": "/repositories$", "status": 503})
 
     assert added.status_code == 201
     fault = added.json()["fault"]
     assert fault["status"] == 503
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 503
-    assert [f["id"] for f in requests.get(control).json()["faults"]] == [fault["id"]]
-    assert requests.delete(control).json() == {"cleared": 1}
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 200
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 503
+    assert [f["id"] for f in client.get(control).json()["faults"]] == [fault["id"]]
+    assert client.delete(control).json() == {"cleared": 1}
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 200
 
 
 def test_it_adds_several_faults_at_once_and_removes_one_by_id(emulator):
     control = emulator.url + "/_emulator/faults"
 
-    added = requests.post(control, json=[{"path": "a", "status": 500}, {"path": "b", "reset": True}])
+    added = client.post(control, json=[{"path": "a", "status": 500}, {"path": "b", "reset": True}])
 
     first, second = added.json()["faults"]
-    assert requests.delete(f"{control}/{first['id']}").status_code == 200
+    assert client.delete(f"{control}/{first['id']}").status_code == 200
     assert [f.id for f in emulator.faults] == [second["id"]]
-    assert requests.delete(f"{control}/{first['id']}").status_code == 404
+    assert client.delete(f"{control}/{first['id']}").status_code == 404
 
 
 @pytest.mark.parametrize("body", ['{"status": 99}', '{"colour": "red"}', "{", '"x"'])
 def test_it_refuses_a_bad_fault_with_a_reason(emulator, body):
-    response = requests.post(emulator.url + "/_emulator/faults", data=body)
+    response = client.post(emulator.url + "/_emulator/faults", data=body)
 
     assert response.status_code == 400
     assert response.json()["error"]
@@ -42,10 +43,10 @@ def test_it_refuses_a_bad_fault_with_a_reason(emulator, body):
 
 
 def test_it_resets_the_repositories(emulator, bearer):
-    requests.delete(emulator.url + LIST + "/default/alpine", headers=bearer())
+    client.delete(emulator.url + LIST + "/default/alpine", headers=bearer())
     emulator.faults.add(path=LIST, status=500)
 
-    response = requests.post(emulator.url + "/_emulator/reset")
+    response = client.post(emulator.url + "/_emulator/reset")
 
     assert response.json() == {"reset": True, "repositories": 60}
     assert emulator.repositories.get("default/alpine") is not None
@@ -53,30 +54,30 @@ def test_it_resets_the_repositories(emulator, bearer):
 
 
 def test_it_shows_and_clears_the_request_log(emulator, bearer):
-    requests.get(emulator.url + LIST, headers=bearer("viewer"))
+    client.get(emulator.url + LIST, headers=bearer("viewer"))
 
-    logged = requests.get(emulator.url + "/_emulator/requests").json()["requests"]
+    logged = client.get(emulator.url + "/_emulator/requests").json()["requests"]
 
     assert [(r["method"], r["path"], r["username"]) for r in logged] == [("GET", LIST, "viewer")]
-    requests.delete(emulator.url + "/_emulator/requests")
+    client.delete(emulator.url + "/_emulator/requests")
     assert len(emulator.requests) == 0
 
 
 def test_it_mints_id_tokens(emulator):
-    response = requests.post(emulator.url + "/_emulator/tokens", json={"username": "editor"})
+    response = client.post(emulator.url + "/_emulator/tokens", json={"username": "editor"})
 
     token = response.json()["id_token"]
     claims = jwt.decode(token, emulator.tokens.public_key, algorithms=["RS256"])
     assert claims["sub"] == "editor"
-    unknown = requests.post(emulator.url + "/_emulator/tokens", json={"username": "ghost"})
+    unknown = client.post(emulator.url + "/_emulator/tokens", json={"username": "ghost"})
     assert unknown.status_code == 400
 
 
 def test_control_requests_are_neither_logged_nor_faulted(emulator):
     emulator.faults.add(method="*", path="", status=500)
 
-    assert requests.get(emulator.url + "/_emulator/faults").status_code == 200
-    assert requests.get(emulator.url + "/_emulator/").json()["endpoints"]
+    assert client.get(emulator.url + "/_emulator/faults").status_code == 200
+    assert client.get(emulator.url + "/_emulator/").json()["endpoints"]
     assert len(emulator.requests) == 0
 
 
@@ -93,7 +94,7 @@ def test_control_requests_are_neither_logged_nor_faulted(emulator):
     ],
 )
 def test_without_control_the_endpoint_does_not_exist(control_off, method, path):
-    response = requests.request(
+    response = client.request(
         method, control_off.url + path, json={"path": "", "status": 500, "username": "admin"}
     )
 
@@ -113,5 +114,5 @@ def control_off():
 def test_control_is_off_by_default(control_off):
     assert control_off.control is False
     # Requests to the would-be control path are ordinary requests: logged like any other.
-    requests.get(control_off.url + "/_emulator/faults")
+    client.get(control_off.url + "/_emulator/faults")
     assert control_off.requests.matching(path="/_emulator/faults")

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from imgdash.emulator.faults import Fault, FaultSpecError
+from tests.emulator import client
 
 LIST = "/image-manager/api/v1/repositories"
 
@@ -38,7 +39,7 @@ def test_latency_delays_the_answer(emulator, bearer):
     emulator.faults.add(path=LIST + "$", latency=0.3)
     started = time.monotonic()
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert time.monotonic() - started >= 0.3
     assert response.status_code == 200
@@ -49,7 +50,7 @@ def test_latency_combines_with_a_status(emulator, bearer):
     emulator.faults.add(path=LIST, latency=0.2, status=504)
     started = time.monotonic()
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert time.monotonic() - started >= 0.2
     assert response.status_code == 504
@@ -58,7 +59,7 @@ def test_latency_combines_with_a_status(emulator, bearer):
 def test_a_status_without_a_body_answers_like_go(emulator, bearer):
     emulator.faults.add(path=LIST, status=503)
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert response.status_code == 503
     assert response.text == "Service Unavailable\n"
@@ -70,7 +71,7 @@ def test_a_status_with_a_body_and_content_type(emulator, bearer):
         path=LIST, status=500, body='{"error": "registry down"}', content_type="application/json"
     )
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert response.status_code == 500
     assert response.headers["Content-Type"] == "application/json"
@@ -80,7 +81,7 @@ def test_a_status_with_a_body_and_content_type(emulator, bearer):
 def test_a_status_with_an_empty_body(emulator, bearer):
     emulator.faults.add(path=LIST, status=502, body="")
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert response.status_code == 502
     assert response.content == b""
@@ -97,7 +98,7 @@ def test_reset_reaches_a_requests_client_as_a_connection_error(emulator, bearer)
     emulator.faults.add(path=LIST, reset=True)
 
     with pytest.raises(requests.ConnectionError):
-        requests.get(emulator.url + LIST, headers=bearer())
+        client.get(emulator.url + LIST, headers=bearer())
 
 
 def test_truncate_promises_the_whole_body_then_hangs_up(emulator, bearer):
@@ -116,7 +117,7 @@ def test_truncate_reaches_a_requests_client_as_a_broken_read(emulator, bearer):
     emulator.faults.add(path=LIST, truncate=True)
 
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        requests.get(emulator.url + LIST, headers=bearer())
+        client.get(emulator.url + LIST, headers=bearer())
 
 
 def test_truncate_of_an_empty_answer_still_promises_more(emulator, bearer):
@@ -135,7 +136,7 @@ def test_truncate_of_an_empty_answer_still_promises_more(emulator, bearer):
 def test_malformed_answers_invalid_json(emulator, bearer):
     emulator.faults.add(path=LIST, malformed=True)
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -146,7 +147,7 @@ def test_malformed_answers_invalid_json(emulator, bearer):
 def test_oversize_answers_exactly_that_many_bytes_of_json(emulator, bearer):
     emulator.faults.add(path=LIST, oversize=3_000_000)
 
-    response = requests.get(emulator.url + LIST, headers=bearer())
+    response = client.get(emulator.url + LIST, headers=bearer())
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json"
@@ -158,16 +159,16 @@ def test_oversize_answers_exactly_that_many_bytes_of_json(emulator, bearer):
 def test_an_oversize_body_can_be_abandoned_by_the_client(emulator, bearer):
     emulator.faults.add(path=LIST, oversize=50_000_000, times=1)
 
-    with requests.get(emulator.url + LIST, headers=bearer(), stream=True) as response:
+    with client.get(emulator.url + LIST, headers=bearer(), stream=True) as response:
         assert next(response.iter_content(65536))
     # The server thread shrugs off the hang-up and keeps serving.
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 200
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 200
 
 
 def test_redirect_answers_302_with_the_location(emulator, bearer):
     emulator.faults.add(path=LIST, redirect="https://evil.example/steal")
 
-    response = requests.get(emulator.url + LIST, headers=bearer(), allow_redirects=False)
+    response = client.get(emulator.url + LIST, headers=bearer(), allow_redirects=False)
 
     assert response.status_code == 302
     assert response.headers["Location"] == "https://evil.example/steal"
@@ -176,7 +177,7 @@ def test_redirect_answers_302_with_the_location(emulator, bearer):
 def test_times_limits_a_fault_to_the_next_requests(emulator, bearer):
     emulator.faults.add(path=LIST + "$", status=503, times=2)
 
-    statuses = [requests.get(emulator.url + LIST, headers=bearer()).status_code for _ in range(4)]
+    statuses = [client.get(emulator.url + LIST, headers=bearer()).status_code for _ in range(4)]
 
     assert statuses == [503, 503, 200, 200]
     assert len(emulator.faults) == 0
@@ -186,43 +187,46 @@ def test_a_fault_matches_only_its_method(emulator, bearer):
     emulator.faults.add(method="PUT", path="/repositories/", status=500)
     url = emulator.url + LIST + "/default/alpine"
 
-    assert requests.get(url, headers=bearer()).status_code == 200
-    assert requests.put(url, json={"scope": "global"}, headers=bearer()).status_code == 500
-    assert requests.delete(url, headers=bearer()).status_code == 200
+    assert client.get(url, headers=bearer()).status_code == 200
+    assert client.put(url, json={"scope": "global"}, headers=bearer()).status_code == 500
+    assert client.delete(url, headers=bearer()).status_code == 200
 
 
 def test_method_star_matches_every_method(emulator, bearer):
     emulator.faults.add(method="*", path="/repositories/team-a/", status=500)
     url = emulator.url + LIST + "/team-a/orders-api"
 
-    assert requests.get(url, headers=bearer()).status_code == 500
-    assert requests.put(url, json={"scope": "global"}, headers=bearer()).status_code == 500
-    assert requests.delete(url, headers=bearer()).status_code == 500
-    assert requests.get(emulator.url + LIST + "/team-b/payments", headers=bearer()).ok
+    assert client.get(url, headers=bearer()).status_code == 500
+    assert client.put(url, json={"scope": "global"}, headers=bearer()).status_code == 500
+    assert client.delete(url, headers=bearer()).status_code == 500
+    assert client.get(emulator.url + LIST + "/team-b/payments", headers=bearer()).ok
 
 
 def test_the_path_regex_is_searched_in_the_full_path(emulator, bearer):
     emulator.faults.add(path=r"/repositories/team-a/.+", status=500)
 
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 200
-    assert requests.get(emulator.url + LIST + "/team-a/tools/builder", headers=bearer()).status_code == 500
-    assert requests.get(emulator.url + LIST + "/default/alpine", headers=bearer()).status_code == 200
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 200
+    assert (
+        client.get(emulator.url + LIST + "/team-a/tools/builder", headers=bearer()).status_code
+        == 500
+    )
+    assert client.get(emulator.url + LIST + "/default/alpine", headers=bearer()).status_code == 200
 
 
 def test_the_first_matching_fault_wins_and_clear_removes_all(emulator, bearer):
     emulator.faults.add(path=LIST, status=502, times=1)
     emulator.faults.add(path=LIST, status=503)
 
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 502
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 503
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 502
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 503
     emulator.faults.clear()
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 200
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 200
 
 
 def test_faults_also_hit_the_identity_provider(emulator):
     emulator.faults.add(method="POST", path="/identitytoken$", status=500)
 
-    response = requests.post(
+    response = client.post(
         emulator.url + "/idprovider/v1/auth/identitytoken",
         data={"grant_type": "password", "username": "admin", "password": "admin"},
     )
@@ -235,15 +239,15 @@ def test_reset_clears_faults(emulator, bearer):
 
     emulator.reset()
 
-    assert requests.get(emulator.url + LIST, headers=bearer()).status_code == 200
+    assert client.get(emulator.url + LIST, headers=bearer()).status_code == 200
 
 
 def test_faults_given_at_start_are_active(start_emulator):
     emulator = start_emulator(faults=[{"path": "/repositories$", "status": 503, "times": 1}])
     headers = {"Authorization": "Bearer " + emulator.issue_id_token("admin")}
 
-    assert requests.get(emulator.url + LIST, headers=headers).status_code == 503
-    assert requests.get(emulator.url + LIST, headers=headers).status_code == 200
+    assert client.get(emulator.url + LIST, headers=headers).status_code == 503
+    assert client.get(emulator.url + LIST, headers=headers).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -274,8 +278,10 @@ def test_every_request_is_logged_in_order_faulted_ones_included(emulator, bearer
     emulator.faults.add(path=LIST + "$", status=503, times=2)
     headers = bearer("viewer")
     for _ in range(3):
-        requests.get(emulator.url + LIST, headers=headers, params={"q": ["a", "b"]})
-    requests.put(emulator.url + LIST + "/team-a/orders-api", json={"scope": "global"}, headers=headers)
+        client.get(emulator.url + LIST, headers=headers, params={"q": ["a", "b"]})
+    client.put(
+        emulator.url + LIST + "/team-a/orders-api", json={"scope": "global"}, headers=headers
+    )
 
     log = list(emulator.requests)
 
@@ -296,13 +302,13 @@ def test_a_reset_connection_is_still_logged(emulator, bearer):
     emulator.faults.add(path=LIST, reset=True)
 
     with pytest.raises(requests.ConnectionError):
-        requests.get(emulator.url + LIST, headers=bearer())
+        client.get(emulator.url + LIST, headers=bearer())
 
     assert len(emulator.requests) == 1
 
 
 def test_the_log_records_basic_users_and_clears(emulator):
-    requests.get(emulator.api_url + "/auth/token", auth=("editor", "wrong"))
+    client.get(emulator.api_url + "/auth/token", auth=("editor", "wrong"))
 
     assert emulator.requests[0].username == "editor"
     emulator.requests.clear()
@@ -310,7 +316,7 @@ def test_the_log_records_basic_users_and_clears(emulator):
 
 
 def test_reset_empties_the_request_log(emulator):
-    requests.get(emulator.api_url)
+    client.get(emulator.api_url)
 
     emulator.reset()
 

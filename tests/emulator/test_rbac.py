@@ -6,7 +6,8 @@ Viewer in team-a and team-b; editor Editor in team-a only.
 """
 
 import pytest
-import requests
+
+from tests.emulator import client
 
 TEAM_A = "team-a/orders-api"  # namespace scope, team-a
 TEAM_B = "team-b/batch/jobs/report"  # namespace scope, team-b
@@ -53,7 +54,7 @@ def test_role_against_operation(emulator, bearer, method, username, name, status
     before = emulator.repositories.get(name)
     new_scope = "namespace" if before["scope"] == "global" else "global"
 
-    response = requests.request(
+    response = client.request(
         method,
         f"{emulator.api_url}/repositories/{name}",
         headers=bearer(username),
@@ -87,7 +88,7 @@ def test_the_list_shows_own_namespaces_and_every_global_repository(emulator, bea
         or emulator.repositories.get(name)["owner"] in user.roles
     }
 
-    response = requests.get(emulator.api_url + "/repositories", headers=bearer(username))
+    response = client.get(emulator.api_url + "/repositories", headers=bearer(username))
 
     listed = {repository["name"] for repository in response.json()["repositories"]}
     assert listed == expected
@@ -100,7 +101,7 @@ def test_each_role_sees_a_realistic_mix(emulator, bearer):
     namespaces they hold no role in."""
     for username in ["nsadmin", "operator", "editor", "viewer"]:
         user = emulator.users[username]
-        response = requests.get(emulator.api_url + "/repositories", headers=bearer(username))
+        response = client.get(emulator.api_url + "/repositories", headers=bearer(username))
         repositories = response.json()["repositories"]
         own = [r for r in repositories if r["owner"] in user.roles]
         assert {r["scope"] for r in own} == {"global", "namespace"}
@@ -112,7 +113,7 @@ def test_a_user_with_no_role_sees_only_global_repositories(start_emulator):
     emulator = start_emulator(users={"outsider": {"password": "pw", "roles": {}}})
     token = emulator.issue_id_token("outsider")
 
-    response = requests.get(
+    response = client.get(
         emulator.api_url + "/repositories", headers={"Authorization": f"Bearer {token}"}
     )
 
@@ -123,9 +124,9 @@ def test_a_user_with_no_role_sees_only_global_repositories(start_emulator):
 
 def test_a_scope_change_moves_a_repository_in_and_out_of_sight(emulator, bearer):
     url = f"{emulator.api_url}/repositories/{HIDDEN}"
-    assert requests.get(url, headers=bearer("viewer")).status_code == 404
+    assert client.get(url, headers=bearer("viewer")).status_code == 404
 
-    assert requests.put(url, json={"scope": "global"}, headers=bearer("admin")).text == "OK"
+    assert client.put(url, json={"scope": "global"}, headers=bearer("admin")).text == "OK"
 
-    assert requests.get(url, headers=bearer("viewer")).status_code == 200
-    assert requests.put(url, json={"scope": "namespace"}, headers=bearer("viewer")).status_code == 403
+    assert client.get(url, headers=bearer("viewer")).status_code == 200
+    assert client.put(url, json={"scope": "namespace"}, headers=bearer("viewer")).status_code == 403

@@ -115,9 +115,7 @@ def test_tags_are_named_validly_and_number_one_to_forty(larger):
 
 
 def test_schema2_manifests_look_real(larger):
-    manifests = [
-        tag["manifest"] for r in larger for tag in r["tags"] or [] if kind(r) == SCHEMA2
-    ]
+    manifests = [tag["manifest"] for r in larger for tag in r["tags"] or [] if kind(r) == SCHEMA2]
     layer_sizes = [layer["size"] for m in manifests for layer in m["layers"]]
 
     for manifest in manifests:

@@ -4,10 +4,10 @@ import json
 import os
 
 import pytest
-import requests
 
 from imgdash.emulator.server import EmulatorServer
 from imgdash.emulator.state import RepositoryStore, StateFileError
+from tests.emulator import client
 
 
 def admin(emulator):
@@ -31,8 +31,8 @@ def test_changes_survive_a_restart(tmp_path, start_emulator):
     state = tmp_path / "state.json"
     first = start_emulator(repos=12, state_file=state)
     api = first.api_url + "/repositories/"
-    assert requests.put(api + "team-a/orders-api", json={"scope": "global"}, headers=admin(first)).ok
-    assert requests.delete(api + "default/alpine", headers=admin(first)).ok
+    assert client.put(api + "team-a/orders-api", json={"scope": "global"}, headers=admin(first)).ok
+    assert client.delete(api + "default/alpine", headers=admin(first)).ok
     token = first.issue_id_token("viewer")
     first.stop()
 
@@ -43,7 +43,7 @@ def test_changes_survive_a_restart(tmp_path, start_emulator):
     assert second.repositories.get("default/alpine") is None
     assert second.repositories.get("team-a/orders-api")["scope"] == "global"
     # The signing key is kept beside the state, so tokens outlive the restart.
-    response = requests.get(
+    response = client.get(
         second.api_url + "/repositories", headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 200
@@ -53,7 +53,7 @@ def test_every_change_is_written_at_once(tmp_path, start_emulator):
     state = tmp_path / "state.json"
     emulator = start_emulator(repos=12, state_file=state)
 
-    requests.delete(emulator.api_url + "/repositories/team-b/payments", headers=admin(emulator))
+    client.delete(emulator.api_url + "/repositories/team-b/payments", headers=admin(emulator))
 
     assert "team-b/payments" not in saved_names(state)
 
@@ -61,7 +61,7 @@ def test_every_change_is_written_at_once(tmp_path, start_emulator):
 def test_reset_rewrites_the_loaded_state(tmp_path, start_emulator):
     state = tmp_path / "state.json"
     emulator = start_emulator(repos=12, state_file=state)
-    requests.delete(emulator.api_url + "/repositories/team-b/payments", headers=admin(emulator))
+    client.delete(emulator.api_url + "/repositories/team-b/payments", headers=admin(emulator))
 
     emulator.reset()
 
@@ -125,7 +125,7 @@ def test_a_corrupt_state_file_is_refused_and_left_alone(tmp_path):
     state = tmp_path / "state.json"
     state.write_text('{"repositories": [{"name": "default/alp')
 
-    with pytest.raises(StateFileError, match="state.json"):
+    with pytest.raises(StateFileError, match=r"state\.json"):
         EmulatorServer(state_file=state)
 
     assert state.read_text() == '{"repositories": [{"name": "default/alp'
@@ -135,6 +135,6 @@ def test_without_a_state_file_nothing_is_written(tmp_path, monkeypatch, start_em
     monkeypatch.chdir(tmp_path)
     emulator = start_emulator(repos=12)
 
-    requests.delete(emulator.api_url + "/repositories/default/alpine", headers=admin(emulator))
+    client.delete(emulator.api_url + "/repositories/default/alpine", headers=admin(emulator))
 
     assert os.listdir(tmp_path) == []

@@ -9,6 +9,8 @@ import pytest
 import requests
 from cryptography import x509
 
+from tests.emulator import client
+
 
 @pytest.fixture(scope="module")
 def tls_emulator(tmp_path_factory):
@@ -25,7 +27,7 @@ def admin_headers(emulator):
 def test_it_serves_https_verified_with_the_generated_ca(tls_emulator):
     assert tls_emulator.url.startswith("https://127.0.0.1:")
 
-    response = requests.get(
+    response = client.get(
         tls_emulator.api_url + "/repositories",
         headers=admin_headers(tls_emulator),
         verify=tls_emulator.ca_file,
@@ -37,20 +39,20 @@ def test_it_serves_https_verified_with_the_generated_ca(tls_emulator):
 
 def test_verification_fails_without_the_ca(tls_emulator):
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(tls_emulator.api_url, verify=True)
+        client.get(tls_emulator.api_url, verify=True)
 
 
 def test_verification_fails_against_another_ca(tls_emulator, start_emulator):
     other = start_emulator(repos=1, tls=True)
 
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(tls_emulator.api_url, verify=other.ca_file)
+        client.get(tls_emulator.api_url, verify=other.ca_file)
 
 
 def test_the_certificate_is_good_for_localhost_too(tls_emulator):
     url = f"https://localhost:{tls_emulator.port}/image-manager/api/v1"
 
-    assert requests.get(url, verify=tls_emulator.ca_file).status_code == 200
+    assert client.get(url, verify=tls_emulator.ca_file).status_code == 200
 
 
 def test_the_certificate_names_the_loopback_addresses_and_localhost(tls_emulator):
@@ -84,11 +86,11 @@ def test_the_standard_library_trusts_it_with_the_ca_too(tls_emulator):
 
 def test_a_failed_handshake_does_not_stop_the_server(tls_emulator):
     with pytest.raises(requests.exceptions.SSLError):
-        requests.get(tls_emulator.api_url)
+        client.get(tls_emulator.api_url)
     with pytest.raises(requests.exceptions.ConnectionError):
-        requests.get(tls_emulator.api_url.replace("https://", "http://"), timeout=5)
+        client.get(tls_emulator.api_url.replace("https://", "http://"), timeout=5)
 
-    assert requests.get(tls_emulator.api_url, verify=tls_emulator.ca_file).status_code == 200
+    assert client.get(tls_emulator.api_url, verify=tls_emulator.ca_file).status_code == 200
 
 
 def test_the_ca_in_a_tls_dir_is_reused_on_restart(tmp_path, start_emulator):
@@ -99,7 +101,7 @@ def test_the_ca_in_a_tls_dir_is_reused_on_restart(tmp_path, start_emulator):
     second = start_emulator(repos=1, tls=True, tls_dir=tmp_path)
 
     assert second.ca_pem == ca
-    assert requests.get(second.api_url, verify=str(tmp_path / "ca.pem")).status_code == 200
+    assert client.get(second.api_url, verify=str(tmp_path / "ca.pem")).status_code == 200
 
 
 def test_a_temporary_tls_dir_is_removed_on_stop(start_emulator):
@@ -110,3 +112,14 @@ def test_a_temporary_tls_dir_is_removed_on_stop(start_emulator):
     server.stop()
 
     assert not os.path.exists(ca_file)
+
+
+def test_wire_faults_work_over_tls_too(tls_emulator):
+    tls_emulator.faults.add(path="/v1$", reset=True, times=1)
+    tls_emulator.faults.add(path="/v1$", truncate=True, times=1)
+
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.get(tls_emulator.api_url, verify=tls_emulator.ca_file)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        client.get(tls_emulator.api_url, verify=tls_emulator.ca_file)
+    assert client.get(tls_emulator.api_url, verify=tls_emulator.ca_file).status_code == 200

@@ -3,7 +3,7 @@
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imgdash.emulator.server import EmulatorServer
@@ -51,7 +51,9 @@ def test_any_put_body_is_answered_200_or_400(server, body):
         body = body.encode()
     headers = {"Authorization": "Bearer " + server.issue_id_token("admin")}
 
-    answer = call(server.app, "PUT", "/image-manager/api/v1/repositories/default/alpine", body, headers)
+    answer = call(
+        server.app, "PUT", "/image-manager/api/v1/repositories/default/alpine", body, headers
+    )
 
     assert answer["status"] in (200, 400)
     server.reset()
@@ -69,6 +71,9 @@ def test_any_repository_name_is_answered_200_or_404(server, name):
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(authorization=st.text(max_size=120), query=st.text(max_size=80))
+@example(authorization="Basic \u00e9t\u00e9", query="")
+@example(authorization="Basic //79", query="scope=repository:::")
+@example(authorization="Bearer \u00e9", query="scope=%ff")
 def test_any_credentials_and_query_on_auth_token_are_answered(server, authorization, query):
     answer = call(
         server.app,
