@@ -251,6 +251,9 @@ if not SECURE_HSTS_PRELOAD:
 if envbool("IMGDASH_BEHIND_PROXY"):
     # Only behind a TLS proxy that sets this header itself; otherwise clients could forge it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of imgdash append to X-Forwarded-For (for the action
+# log's client IP). 0 trusts none: clients can write anything into that header.
+TRUSTED_PROXY_COUNT = envint("IMGDASH_TRUSTED_PROXY_COUNT", 0)
 # /healthz is probed by load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

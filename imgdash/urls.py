@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from imgdash.accounts import views as account_views
 
+handler500 = "imgdash.audit.views.server_error"
+
 admin.site.site_header = "imgdash administration"
 admin.site.site_title = "imgdash admin"
 

@@ -64,7 +64,8 @@ def make_user(django_user_model):
             is_staff=superuser,
         )
         for role in roles:
-            user.groups.add(Group.objects.get(name=role))
+            # get_or_create: transactional (browser) tests flush the migration-made groups.
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
         return user
 
     return make

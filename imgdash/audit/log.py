@@ -40,7 +40,7 @@ MAX_DETAIL_TEXT = 2000
 MAX_DETAILS_JSON = 16000
 
 REDACTED = "[redacted]"
-REDACTED_TOKEN = "[redacted token]"
+REDACTED_TOKEN = "[redacted token]"  # noqa: S105 - the replacement text
 _SECRET_KEY = re.compile(r"token|passw|secret|authori[sz]ation|cookie|api[_-]?key", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)

@@ -4,21 +4,32 @@ from django.db import connection
 
 from imgdash.audit.log import record_event
 
-PASSWORD = "s3cret-horse-battery"
 TABLE = "audit_auditevent"
 TRIGGER = "audit_auditevent_append_only"
 
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user("val", password=PASSWORD)
+    # No password: hashing one costs half a second; tests sign in with force_login.
+    return django_user_model.objects.create_user("val")
 
 
 @pytest.fixture
 def auditor(django_user_model):
-    auditor = django_user_model.objects.create_user("audra", password=PASSWORD)
+    auditor = django_user_model.objects.create_user("audra")
     auditor.groups.add(Group.objects.get(name="Auditor"))
     return auditor
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", None)
+
+
+@pytest.fixture
+def admin_client(client, superuser):
+    client.force_login(superuser)
+    return client
 
 
 @pytest.fixture

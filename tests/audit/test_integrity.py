@@ -70,9 +70,9 @@ def test_the_admin_is_read_only(admin_client, events):
     assert AuditEvent.objects.get(pk=event.pk).target == "credential f0"
 
 
-def test_the_admin_grants_no_write_permission(rf, admin_user):
+def test_the_admin_grants_no_write_permission(rf, superuser):
     request = rf.get("/")
-    request.user = admin_user
+    request.user = superuser
     model_admin = AuditEventAdmin(AuditEvent, None)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request)

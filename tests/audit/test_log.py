@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imgdash.audit import log
-from imgdash.audit.chain import GENESIS, CONTENT_FIELDS, event_hash, verify
+from imgdash.audit.chain import CONTENT_FIELDS, GENESIS, event_hash, verify
 from imgdash.audit.log import clean_text, record_event, record_intent, record_outcome
 from imgdash.audit.models import AuditEvent
 
@@ -254,7 +254,7 @@ def test_concurrent_writers_never_fork_the_chain():
         try:
             for n in range(25):
                 record_event(None, "repository.bulk_delete", target=f"ns/w{worker}-{n}")
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:
             errors.append(error)
         finally:
             connections.close_all()
@@ -273,14 +273,19 @@ def test_concurrent_writers_never_fork_the_chain():
 
 
 WRITER = """
-import os, sys, time
+import sys, time
+from pathlib import Path
 import django
 django.setup()
 from imgdash.audit.log import record_event
-worker, count, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-time.sleep(max(0, start - time.time()))
+worker, count, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+(folder / f"ready-{worker}").touch()
+deadline = time.time() + 60
+while not (folder / "go").exists() and time.time() < deadline:
+    time.sleep(0.005)
 for n in range(count):
     record_event(None, "repository.bulk_delete", target=f"ns/w{worker}-{n}")
+    time.sleep(0.01)  # let the others in between, as a worker serving requests would
 """
 
 
@@ -290,17 +295,20 @@ def test_concurrent_processes_never_fork_the_chain(tmp_path):
            "IMGDASH_DATA_DIR": str(tmp_path), "IMGDASH_TESTING": "1",
            "DJANGO_SETTINGS_MODULE": "imgdash.settings"}
     run = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "timeout": 120}
-    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)  # noqa: S603
+    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)
     assert migrated.returncode == 0, migrated.stderr
-    start = str(time.time() + 2)
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(n), "25", start],  # noqa: S603
+        subprocess.Popen([sys.executable, "-c", WRITER, str(n), "25", str(tmp_path)],
                          env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
         for n in range(4)
     ]
+    deadline = time.time() + 60
+    while len(list(tmp_path.glob("ready-*"))) < 4 and time.time() < deadline:
+        time.sleep(0.01)
+    (tmp_path / "go").touch()  # all four start writing at once
     for writer in writers:
         assert writer.wait(timeout=120) == 0, writer.stderr.read()
-    verified = subprocess.run([sys.executable, "manage.py", "verify_audit"], **run)  # noqa: S603
+    verified = subprocess.run([sys.executable, "manage.py", "verify_audit"], **run)
     assert verified.returncode == 0, verified.stderr
     assert "Checked 100 rows: the chain is intact." in verified.stdout
     with closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db:

@@ -1,0 +1,305 @@
+import csv
+import io
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.test import RequestFactory
+
+from imgdash.audit.chain import link
+from imgdash.audit.log import record_event, record_intent, record_outcome
+from imgdash.audit.models import AuditEvent
+from imgdash.audit.views import PAGE_SIZE, server_error
+
+URL = "/audit/"
+
+
+def targets(response):
+    """Targets of the rows shown, in page order."""
+    return [row.target for row in response.context["rows"]]
+
+
+def dated(day, target, **fields):
+    """A row at a given UTC date (bulk-inserted: record_event always stamps now)."""
+    event = AuditEvent(created_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+                       action=fields.pop("action", "repository.delete"),
+                       outcome=fields.pop("outcome", "ok"), target=target, **fields)
+    last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    link([event], prev_hash=last or "0" * 64)
+    AuditEvent.objects.bulk_create([event])
+    return event
+
+
+@pytest.fixture
+def mixed(user, auditor, prod):
+    record_event(None, "credential.connect", actor=user, cluster=prod, target="credential v1")
+    record_event(None, "repository.delete", outcome="refused", actor=auditor, cluster=prod,
+                 target="team/app", status=403, message="Forbidden by the cluster")
+    record_event(None, "repository.scope", outcome="failed", actor=user, target="team/web",
+                 message="connection reset")
+    record_event(None, "access.denied", outcome="denied", actor=user, target="/clusters/")
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_auditor_sees_everything_newest_first(client, auditor, mixed):
+    client.force_login(auditor)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert targets(response) == ["audra", "/clusters/", "team/web", "team/app", "credential v1"]
+    assert response.context["nav_section"] == "audit"
+    assert b"Action log" in response.content
+
+
+def test_an_admin_sees_everything(admin_client, mixed):
+    response = admin_client.get(URL)
+    assert len(response.context["rows"]) == 5
+
+
+def test_other_users_see_only_their_own_actions(client, user, mixed):
+    client.force_login(user)
+    response = client.get(URL)
+    assert targets(response) == ["val", "/clusters/", "team/web", "credential v1"]
+    assert b"team/app" not in response.content
+    assert b"Your own actions" in response.content
+    # Naming someone else shows nothing of theirs: the view filters, not the form.
+    assert targets(client.get(URL, {"actor": "audra"})) == []
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"actor": "AUDRA"}, ["audra", "team/app"]),
+    ({"action": "repository.delete"}, ["team/app"]),
+    ({"outcome": "denied"}, ["/clusters/"]),
+    ({"cluster": "prod"}, ["team/app", "credential v1"]),
+    ({"q": "team/"}, ["team/web", "team/app"]),
+    ({"q": "RESET"}, ["team/web"]),
+    ({"outcome": "failed", "actor": "val"}, ["team/web"]),
+    ({"q": "nothing like this"}, []),
+])
+def test_it_filters(client, auditor, mixed, params, expected):
+    client.force_login(auditor)
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    assert targets(response) == expected
+
+
+def test_it_filters_by_inclusive_dates(client, auditor):
+    for day in ("2026-03-01T23:59:59", "2026-03-02T00:00:00", "2026-03-03T23:59:59.999999",
+                "2026-03-04T00:00:00"):
+        dated(day, day[:10] + day[11:13])
+    client.force_login(auditor)
+    response = client.get(URL, {"since": "2026-03-02", "until": "2026-03-03"})
+    assert targets(response) == ["2026-03-0323", "2026-03-0200"]
+    # Chain order (newest first): signing in came after the rows were loaded.
+    assert targets(client.get(URL, {"since": "2026-03-04"})) == ["audra", "2026-03-0400"]
+    assert targets(client.get(URL, {"until": "2026-03-01"})) == ["2026-03-0123"]
+
+
+@pytest.mark.parametrize("params", [
+    {"since": "yesterday"}, {"until": "2026-02-30"}, {"since": "2026-13-01"},
+    {"since": "2026-05-02", "until": "2026-05-01"}, {"outcome": "perhaps"},
+    {"cluster": "no-such-cluster"}, {"since": "9999-12-31", "until": "9999-12-31"},
+])
+def test_it_explains_a_bad_filter_instead_of_failing(client, auditor, params):
+    client.force_login(auditor)
+    response = client.get(URL, params)
+    assert response.status_code == 200
+    if "9999" not in params.get("since", ""):
+        assert b"Check the filter" in response.content
+        assert response.context["rows"] == []
+
+
+def test_it_ignores_a_bad_page_number(client, auditor, mixed):
+    client.force_login(auditor)
+    for page in ("x", "-3", "0", "99999999999999999999"):
+        assert client.get(URL, {"page": page}).status_code == 200
+
+
+def test_it_pages_without_counting(client, auditor):
+    for n in range(PAGE_SIZE + 5):
+        record_event(None, "repository.bulk_delete", target=f"ns/repo-{n:03d}")
+    client.force_login(auditor)
+    first = client.get(URL, {"action": "repository.bulk_delete"})
+    assert len(first.context["rows"]) == PAGE_SIZE
+    assert first.context["has_older"]
+    assert b"page=2" in first.content and b"action=repository.bulk_delete" in first.content
+    second = client.get(URL, {"action": "repository.bulk_delete", "page": 2})
+    assert targets(second) == [f"ns/repo-{n:03d}" for n in range(4, -1, -1)]
+    assert not second.context["has_older"]
+    assert b"Newer" in second.content
+
+
+def test_htmx_gets_only_the_results_fragment(client, auditor, mixed):
+    client.force_login(auditor)
+    response = client.get(URL, {"outcome": "refused"}, headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="audit-results"')
+    assert "<html" not in html and 'id="audit-filters"' not in html
+    assert "team/app" in html and "team/web" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_the_full_page_has_the_htmx_filter_form(client, auditor, mixed):
+    client.force_login(auditor)
+    html = client.get(URL, {"outcome": "refused"}).content.decode()
+    assert "<html" in html
+    form = re.search(r'<form class="card" id="audit-filters"[^>]*>', html).group()
+    for attribute in ('hx-get="/audit/"', 'hx-target="#audit-results"', 'hx-push-url="true"',
+                      'hx-trigger="input delay:400ms, submit"', 'method="get"'):
+        assert attribute in form
+    assert '<option value="refused" selected>' in html
+
+
+def test_a_history_restore_gets_the_full_page(client, auditor, mixed):
+    client.force_login(auditor)
+    response = client.get(URL, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<html" in response.content
+
+
+def test_each_row_expands_to_its_details(client, auditor, prod):
+    record_event(None, "repository.scope", actor=auditor, cluster=prod, target="team/app",
+                 details={"before": "namespace", "after": "global"})
+    client.force_login(auditor)
+    html = client.get(URL, {"action": "repository.scope"}).content.decode()
+    details = re.search(r'<details class="event-details">.*?</details>', html, re.S).group()
+    assert "&quot;after&quot;: &quot;global&quot;" in details
+    assert "Request id" in details
+
+
+def test_an_intent_without_outcome_is_flagged(client, auditor):
+    answered = record_intent(None, "repository.delete", target="ns/answered")
+    record_outcome(answered, "unknown", message="Timed out after sending")
+    record_intent(None, "repository.delete", target="ns/cut-off")
+    client.force_login(auditor)
+    response = client.get(URL, {"outcome": "intent"})
+    html = response.content.decode()
+    rows = {row.target: row.has_outcome for row in response.context["rows"]}
+    assert rows == {"ns/cut-off": False, "ns/answered": True}
+    assert html.count("no outcome recorded") == 1
+    assert html.index("no outcome recorded") < html.index("ns/answered")
+
+
+def test_it_escapes_what_it_shows(client, auditor):
+    record_event(None, "repository.delete", target="<script>alert(1)</script>")
+    client.force_login(auditor)
+    html = client.get(URL).content.decode()
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _body(response):
+    assert response.streaming
+    return b"".join(response.streaming_content).decode()
+
+
+def test_it_exports_the_current_filter_as_csv(client, auditor, mixed):
+    client.force_login(auditor)
+    response = client.get(URL, {"cluster": "prod", "format": "csv", "page": "3"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert re.fullmatch(r'attachment; filename="imgdash-audit-\d{8}T\d{6}Z\.csv"',
+                        response["Content-Disposition"])
+    rows = list(csv.DictReader(io.StringIO(_body(response))))
+    assert [row["target"] for row in rows] == ["team/app", "credential v1"]
+    assert rows[0]["status"] == "403" and rows[0]["cluster"] == "Prod"
+    assert rows[0]["time"].endswith("Z") and len(rows[0]["hash"]) == 64
+
+
+def test_it_exports_json_lines(client, auditor, mixed):
+    client.force_login(auditor)
+    response = client.get(URL, {"outcome": "refused", "format": "jsonl"})
+    assert response["Content-Type"].startswith("application/x-ndjson")
+    assert response["Content-Disposition"].endswith('.jsonl"')
+    lines = _body(response).splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["target"] for r in records] == ["team/app"]
+    assert records[0]["details"] == {} and records[0]["action_label"] == "Deleted repository"
+
+
+def test_exports_follow_the_same_permissions(client, user, mixed):
+    client.force_login(user)
+    body = _body(client.get(URL, {"format": "jsonl"}))
+    assert {json.loads(line)["actor"] for line in body.splitlines()} == {"val"}
+
+
+def test_export_cells_cannot_run_as_formulas(client, auditor):
+    record_event(None, "repository.delete", target="=HYPERLINK(\"http://evil\")",
+                 message="+1", details={"note": "@SUM(A1)"})
+    record_event(None, "repository.delete", target="-2", message="\tTAB")
+    client.force_login(auditor)
+    export = client.get(URL, {"format": "csv", "action": "repository.delete"})
+    rows = list(csv.DictReader(io.StringIO(_body(export))))
+    assert rows[1]["target"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1]["message"] == "'+1"
+    assert rows[0]["target"] == "'-2"
+    assert rows[0]["message"] == "\\tTAB"  # already escaped when recorded
+    assert rows[1]["details"] == '{"note": "@SUM(A1)"}'
+
+
+def test_it_refuses_an_unknown_export_format(client, auditor):
+    client.force_login(auditor)
+    response = client.get(URL, {"format": "xlsx"})
+    assert response.status_code == 400
+    assert b"?format=csv or ?format=jsonl" in response.content
+
+
+def test_it_refuses_to_export_a_bad_filter(client, auditor):
+    client.force_login(auditor)
+    response = client.get(URL, {"format": "csv", "since": "soon"})
+    assert response.status_code == 400
+    assert b"YYYY-MM-DD" in response.content
+
+
+def test_the_export_reads_rows_through_a_chunked_iterator(client, auditor, monkeypatch):
+    """Rows are fetched as the response is consumed (the figure is benchmarks/audit_export.py)."""
+    from django.db.models import QuerySet
+
+    for n in range(30):
+        record_event(None, "repository.bulk_delete", target=f"ns/{n}")
+    chunk_sizes = []
+    original = QuerySet.iterator
+
+    def spy(queryset, chunk_size=None):
+        chunk_sizes.append(chunk_size)
+        return original(queryset, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", spy)
+    client.force_login(auditor)
+    response = client.get(URL, {"format": "jsonl"})
+    # Nothing has been read yet: a row written now still makes it into the stream.
+    record_event(None, "repository.bulk_delete", target="ns/late")
+    lines = _body(response).splitlines()
+    assert len(lines) == 32
+    assert json.loads(lines[0])["target"] == "ns/late"
+    assert chunk_sizes == [2000]
+
+
+def test_responses_carry_a_request_id(client, auditor):
+    client.force_login(auditor)
+    response = client.get(URL)
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+    assert response["X-Request-ID"].encode() in response.content  # the footer shows it
+    assert client.get(URL, headers={"X-Request-ID": "lb-42.a_b"})["X-Request-ID"] == "lb-42.a_b"
+    forged = client.get(URL, headers={"X-Request-ID": "bad id\n<x>"})["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", forged)
+
+
+def test_the_request_id_reaches_the_log(client, user):
+    client.force_login(user)
+    response = client.get("/clusters/")
+    assert response.status_code == 403
+    event = AuditEvent.objects.get(action="access.denied")
+    assert event.request_id == response["X-Request-ID"]
+
+
+def test_the_server_error_page_shows_the_request_id():
+    request = RequestFactory().get("/")
+    request.request_id = "abc123"
+    response = server_error(request)
+    assert response.status_code == 500
+    assert b"request id abc123" in response.content
