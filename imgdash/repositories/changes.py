@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.accounts.roles import OPERATOR, role_required
 from imgdash.audit.log import record_event
@@ -106,11 +106,10 @@ def change_scope(request, cluster, client, name):
 
 def _scope_done(request, cluster, name, scope):
     if request.htmx:
-        # Inline edit: swap in the new badge and tell the page (detail or list) it changed.
-        response = render(request, "repositories/scope.html#badge",
-                          {"cluster": cluster, "name": name, "scope": scope,
-                           "scope_help": SCOPE_HELP})
-        return trigger_client_event(response, "repositoryChanged", {"name": name})
+        # Inline edit (detail page or list row): swap the new badge in where the form was.
+        return render(request, "repositories/scope.html#badge",
+                      {"cluster": cluster, "name": name, "scope": scope,
+                       "scope_help": SCOPE_HELP})
     return redirect(_detail_url(cluster, name))
 
 
