@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote_plus, urlencode, urlsplit, urlunsplit
 
 import jwt
 import orjson
@@ -174,6 +174,17 @@ class _ClusterAdapter(HTTPAdapter):
         )
 
 
+class _Session(requests.Session):
+    """A Session that never follows redirects, nor reads a redirect's body to prepare one.
+
+    (With ``allow_redirects=False`` a plain Session still reads the whole body of a 3xx
+    answer, uncapped; the client reports redirects from the status and Location instead.)
+    """
+
+    def get_redirect_target(self, resp):
+        return None
+
+
 def ssl_context_from_pem(ca_pem: str) -> ssl.SSLContext:
     """A verifying client context trusting exactly the PEM certificates in ``ca_pem``."""
     try:
@@ -248,16 +259,17 @@ def _reason_chain(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _tls_reason(exc: BaseException) -> str:
+def _tls_failure(exc: BaseException) -> tuple[bool, str]:
+    """(whether the certificate was refused, the reason in words) for a TLS failure."""
     for item in _reason_chain(exc):
         if isinstance(item, ssl.SSLCertVerificationError):
-            return item.verify_message or item.reason or "certificate verify failed"
+            return True, item.verify_message or "certificate verify failed"
         if isinstance(item, ssl.SSLError):
-            return item.reason or str(item)
+            return False, (item.reason or str(item)).replace("_", " ").lower()
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-        return "certificate verify failed"
-    return "handshake failed"
+        return True, "certificate verify failed"
+    return False, "handshake failed"
 
 
 def _seconds(value: float) -> str:
@@ -385,13 +397,12 @@ class ImageManagerClient:
         ssl_context = ssl_context_from_pem(ca_pem) if (self.verify and ca_pem) else None
         self.ca_pinned = ssl_context is not None
 
-        session = requests.Session()
+        session = _Session()
         # No proxy variables, .netrc or REQUESTS_CA_BUNDLE from the environment: the token
         # goes exactly where the admin-registered URL says, verified as configured here.
         session.trust_env = False
         session.verify = self.verify
         session.auth = self._auth
-        session.max_redirects = 0
         session.headers.update(
             {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9"}
         )
@@ -438,7 +449,7 @@ class ImageManagerClient:
             )
         text = bytes(answer.body).decode("utf-8", errors="replace")
         found = [m.groups() for m in map(_BANNER_LINE_RE.match, text.splitlines()) if m]
-        return ApiBanner(text=text, endpoints=[(m, p) for m, p in found], elapsed=answer.elapsed)
+        return ApiBanner(text=text, endpoints=found, elapsed=answer.elapsed)
 
     def docker_token(
         self, scopes: Iterable[str] = (), service: str = "token-service"
@@ -548,9 +559,7 @@ class ImageManagerClient:
         ``grant_type=password&username=…&password=…&scope=openid`` (form-encoded). Works
         without a token; the password is never logged or put in an error.
         """
-        if not isinstance(username, str) or not username or not isinstance(password, str):
-            raise InvalidInput("Enter both a user name and a password.", operation=E.SIGN_IN)
-        if not password:
+        if not (isinstance(username, str) and username and isinstance(password, str) and password):
             raise InvalidInput("Enter both a user name and a password.", operation=E.SIGN_IN)
         body = _SecretBody(
             urlencode(
@@ -562,7 +571,8 @@ class ImageManagerClient:
                 }
             ).encode()
         )
-        secrets = _Secrets((password, body.decode()))
+        # Redact it as typed, as form-encoded, and the whole form, should a server echo it.
+        secrets = _Secrets((password, quote_plus(password), body.decode()))
         del password
         answer = self._call(
             E.SIGN_IN,
@@ -641,6 +651,7 @@ class ImageManagerClient:
             with response:
                 status = response.status_code
                 if method == "GET" and status in RETRY_STATUSES and attempt < attempts:
+                    response.close()
                     self._before_retry(
                         method, target, f"HTTP {status}", time.perf_counter() - started, attempt
                     )
@@ -779,16 +790,21 @@ class ImageManagerClient:
         )
 
         if isinstance(exc, requests.exceptions.SSLError):
-            return (
-                TLSError(
-                    f"TLS verification of {host} failed ({_tls_reason(exc)}). Check the "
-                    "cluster's CA bundle: it must be the CA that signed the cluster's "
-                    "certificate (icp-router.crt on the boot node), and the API URL's host "
-                    "must be a name or address on that certificate.",
-                    **common,
-                ),
-                False,
-            )
+            refused_certificate, reason = _tls_failure(exc)
+            if refused_certificate:
+                text = (
+                    f"TLS verification of {host} failed ({reason}). Check the cluster's CA "
+                    "bundle: it must be the CA that signed the cluster's certificate "
+                    "(icp-router.crt on the boot node), and the API URL's host must be a name "
+                    "or address on that certificate."
+                )
+            else:
+                text = (
+                    f"The TLS handshake with {host} failed ({reason}). Check that the "
+                    "cluster's API URL has the right scheme and port (https, usually 8443) "
+                    "and that the cluster's CA bundle is right."
+                )
+            return TLSError(text, **common), False
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return (
                 Unavailable(
@@ -822,8 +838,9 @@ class ImageManagerClient:
         if any(isinstance(item, NameResolutionError) for item in chain):
             return (
                 Unavailable(
-                    f"Could not resolve the cluster's host name in {host}. Check the "
-                    "cluster's API URL and this server's DNS.",
+                    f"Could not resolve the cluster's host name "
+                    f"{urlsplit(self.api_url).hostname}. Check the cluster's API URL and "
+                    "this server's DNS.",
                     **common,
                 ),
                 False,

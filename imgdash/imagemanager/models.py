@@ -290,8 +290,11 @@ class Repository:
         # that nobody has read yet: parse them now, once.
         if attr != "tags":
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
-        tags = _parse_tags(self._raw_tags)
-        self.tags = tags
+        raw = self._raw_tags
+        if raw is None:  # another thread parsed them in the meantime
+            return object.__getattribute__(self, "tags")
+        tags = _parse_tags(raw)
+        self.tags = tags  # set before clearing the raw JSON: readers rely on that order
         self._raw_tags = None
         return tags
 
