@@ -88,3 +88,12 @@ def test_no_template_loads_anything_from_another_host():
         text = template.read_text()
         for needle in ('src="http', "src='http", 'href="http', "//cdn", "unpkg", "jsdelivr"):
             assert needle not in text, f"{template} references {needle}"
+
+
+def test_every_page_carries_a_strict_content_security_policy(client):
+    policy = client.get("/accounts/login/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
