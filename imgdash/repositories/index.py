@@ -9,6 +9,7 @@ the last good copy is kept longer so a failed refresh can still show it, with a 
 
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,8 +20,7 @@ KEEP_LAST_GOOD = 24 * 3600
 WAIT_STEP = 0.05
 
 
-@dataclass(slots=True, frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One repository as the list needs it; tags only as lower-case text for searching."""
 
     name: str
@@ -73,15 +73,15 @@ def _stored(user, cluster):
 
 
 def _store(user, cluster, entries, fetched_at):
-    # A plain tuple of tuples pickles several times faster than objects.
-    rows = tuple((e.name, e.scope, e.tag_count, e.size, e.tags_text, e.linkable)
-                 for e in entries)
+    # Plain tuples pickle several times faster than objects.
+    rows = tuple(tuple(entry) for entry in entries)
     cache.set(_key(user, cluster), (fetched_at, rows), timeout=KEEP_LAST_GOOD)
 
 
 def _snapshot(stored):
     fetched_at, rows = stored
-    return Snapshot([Entry(*row) for row in rows], fetched_at)
+    # A NamedTuple builds several times faster than a dataclass: this runs per keystroke.
+    return Snapshot(list(map(Entry._make, rows)), fetched_at)
 
 
 def _fetch(user, cluster, client):

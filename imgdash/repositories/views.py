@@ -70,12 +70,12 @@ def repository_list(request, cluster, client):
     found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
     page = search.paginate(found, search.parse_page(request.GET.get("page")),
                            search.parse_page_size(request.GET.get("per_page")))
-    context.update({
-        "snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries),
-        "namespaces": sorted({e.namespace for e in snapshot.entries}),
-    })
-    response = render(request, fragment_or_page(request, "repositories/list.html", "results"),
-                      context)
+    context.update({"snapshot": snapshot, "query": query, "page": page,
+                    "total": len(snapshot.entries)})
+    template = fragment_or_page(request, "repositories/list.html", "results")
+    if "#" not in template:  # the namespace filter sits outside the results fragment
+        context["namespaces"] = sorted({e.namespace for e in snapshot.entries})
+    response = render(request, template, context)
     if refresh:
         response["HX-Replace-Url"] = f"{request.path}?{params.urlencode()}"
     return response

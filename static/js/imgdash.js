@@ -80,9 +80,16 @@
   });
 
   // --- Dialogs: fragments that arrive as <dialog data-open> open as modals. ------------------
+  // The root itself and everything under it (htmx:load fires on the swapped-in element).
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) found.unshift(root);
+    return found;
+  }
+
   function enhance(root) {
-    root.querySelectorAll("[data-confirm-match]").forEach(syncConfirm);
-    root.querySelectorAll("dialog[data-open]").forEach(function (dialog) {
+    within(root, "[data-confirm-match]").forEach(syncConfirm);
+    within(root, "dialog[data-open]").forEach(function (dialog) {
       if (!dialog.open && dialog.isConnected) {
         dialog.showModal();
         var first = dialog.querySelector("[data-confirm-match], input, button");
@@ -149,7 +156,7 @@
 
   // --- Live countdowns: <span data-countdown="UNIX seconds">. --------------------------------
   function startCountdowns(root) {
-    root.querySelectorAll("[data-countdown]").forEach(function (el) {
+    within(root, "[data-countdown]").forEach(function (el) {
       if (el.dataset.counting) return;
       el.dataset.counting = "1";
       var until = parseInt(el.getAttribute("data-countdown"), 10) * 1000;
