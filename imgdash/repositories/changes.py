@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.accounts.roles import OPERATOR, role_required
@@ -63,6 +64,7 @@ def _after_unauthorized(request, cluster, outcome):
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 @role_required(OPERATOR)
 @cluster_client_view
 def change_scope(request, cluster, client, name):
@@ -114,6 +116,7 @@ def _scope_done(request, cluster, name, scope):
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 @role_required(OPERATOR)
 @cluster_client_view
 def delete_repository(request, cluster, client, name):

@@ -1,6 +1,7 @@
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.clusters.services import cluster_client_view
@@ -26,8 +27,12 @@ def upstream_status(error):
 
 
 def fragment_or_page(request, template, fragment):
-    """The whole page, or only the named partial when htmx asks for it."""
-    if request.htmx and not request.htmx.boosted:
+    """The whole page, or only the named partial when htmx asks for it.
+
+    htmx restoring history after a cache miss wants the whole page, though it says HX-Request.
+    Views using this also vary on HX-Request, so no cache hands one answer out for the other.
+    """
+    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return f"{template}#{fragment}"
     return template
 
@@ -40,6 +45,7 @@ def valid_name_or_404(name):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @role_required(VIEWER)
 @cluster_client_view
 def repository_list(request, cluster, client):
