@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from imgdash.audit.log import record_event
 from imgdash.clusters.models import Cluster, Credential
 
 
@@ -25,3 +26,13 @@ class CredentialAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def delete_model(self, request, obj):
+        record_event(request, "credential.disconnect", cluster=obj.cluster,
+                     target=f"credential {obj.fingerprint}",
+                     message=f"Revoked by an admin for {obj.user.get_username()}")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for credential in queryset.select_related("cluster", "user"):
+            self.delete_model(request, credential)

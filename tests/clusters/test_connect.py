@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from imgdash.audit.models import AuditEvent
 from imgdash.clusters.models import Credential
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,10 @@ def test_it_connects_with_a_pasted_token(client, operator, cluster, emulator):
     assert credential.expires_at > datetime.now(UTC) + timedelta(hours=11)
     # The token was proven with one authenticated call before it was kept.
     assert [r.path for r in emulator.requests][-1].endswith("/auth/token")
+    event = AuditEvent.objects.get(action="credential.connect")
+    assert (event.outcome, event.actor_username) == ("ok", "olga")
+    assert event.target == f"credential {credential.fingerprint}"
+    assert token.split(".")[2] not in repr(event.__dict__)
 
 
 def test_it_connects_with_username_and_password(client, operator, cluster, emulator, caplog):
@@ -74,6 +79,8 @@ def test_a_token_the_cluster_rejects_is_not_saved(client, operator, cluster, emu
     assert "Not connected" in page
     assert "401" in page
     assert forged not in page  # not even echoed back into the form
+    event = AuditEvent.objects.get(action="credential.connect_failed")
+    assert (event.outcome, event.status) == ("refused", 401)
 
 
 def test_an_expired_token_is_not_saved(client, operator, cluster, emulator):
@@ -141,16 +148,40 @@ def test_disconnect_needs_post(client, operator, cluster, connect):
 
 
 def test_deactivating_a_user_deletes_their_credentials(operator, cluster, connect):
-    connect(operator, "operator")
+    credential = connect(operator, "operator")
     operator.is_active = False
     operator.save()
     assert not Credential.objects.exists()
+    event = AuditEvent.objects.get(action="credential.disconnect")
+    assert event.target == f"credential {credential.fingerprint}"
+    assert "olga was deactivated" in event.message
 
 
 def test_deleting_a_user_deletes_their_credentials(operator, cluster, connect):
     connect(operator, "operator")
     operator.delete()
     assert not Credential.objects.exists()
+    assert "olga was deleted" in AuditEvent.objects.get(action="credential.disconnect").message
+
+
+def test_an_admin_can_revoke_a_credential_and_it_is_logged(client, make_user, cluster, connect):
+    credential = connect(make_user("olga", "Operator"), "operator")
+    client.force_login(make_user("root", superuser=True))
+    url = f"/admin/clusters/credential/{credential.pk}/delete/"
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Credential.objects.exists()
+    event = AuditEvent.objects.get(action="credential.disconnect")
+    assert event.actor_username == "root"
+    assert "Revoked by an admin for olga" in event.message
+
+
+def test_the_admin_never_shows_the_token(client, make_user, cluster, connect, emulator):
+    credential = connect(make_user("olga", "Operator"), "operator")
+    client.force_login(make_user("root", superuser=True))
+    page = client.get(f"/admin/clusters/credential/{credential.pk}/change/").content.decode()
+    assert credential.fingerprint in page
+    assert credential.token.split(".")[2] not in page
+    assert credential.token_encrypted not in page
 
 
 def test_a_401_marks_the_token_stale_and_sends_the_user_to_reconnect(
@@ -167,6 +198,7 @@ def test_a_401_marks_the_token_stale_and_sends_the_user_to_reconnect(
         "%2Frepositories%2Fteam-a%2Fapp%2F"
     )
     assert Credential.objects.get().is_stale
+    assert AuditEvent.objects.get(action="credential.stale").status == 401
     # Reconnecting brings the user back where they were.
     emulator.faults.clear()
     again = client.post(response["Location"], {"token": emulator.issue_id_token("operator"),
