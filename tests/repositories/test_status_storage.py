@@ -69,3 +69,18 @@ def test_storage_sorts_by_any_column(client, viewer, cluster, emulator):
     namespaces = re.findall(r'namespace=[^"]*">([^<]+)</a>', table)
     assert namespaces == sorted(namespaces)
     assert client.get(f"/clusters/{cluster.slug}/storage/?sort=bogus").status_code == 200
+
+
+def test_operators_get_a_docker_token_button_on_the_cluster_page(client, make_user, connect,
+                                                                cluster):
+    user = make_user("olga", "Operator")
+    connect(user, "admin")
+    client.force_login(user)
+    html = client.get(f"/clusters/{cluster.slug}/status/").content.decode()
+    assert f'action="/clusters/{cluster.slug}/docker-token/"' in html
+    viewer = make_user("vera", "Viewer")
+    connect(viewer, "admin")
+    client.force_login(viewer)
+    viewer_page = client.get(f"/clusters/{cluster.slug}/status/")
+    assert viewer_page.status_code == 200
+    assert b"docker-token/" not in viewer_page.content
