@@ -467,3 +467,13 @@ def test_docker_token_with_an_invalid_repository_asks_nothing(client, operator, 
                            {"repository": "team-a/../x"}, follow=True)
     assert b"not a valid repository name" in response.content
     assert not [r for r in emulator.requests if r.path.endswith("/auth/token")]
+
+
+def test_docker_token_when_the_cluster_fails_is_failed_and_says_so(client, operator, cluster,
+                                                                  emulator):
+    emulator.faults.add(method="GET", path=r"/auth/token", status=500, body="token service down\n")
+    response = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
+    assert response.status_code == 502
+    assert b"token service down" in response.content
+    assert b'id="docker-token-value"' not in response.content
+    assert rows("docker_token.issue")[-1][::2] == ("failed", 500)
