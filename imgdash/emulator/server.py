@@ -113,6 +113,8 @@ class EmulatorServer:
 
         self.faults = FaultSet(faults)
         self.requests = RequestLog()
+        self._in_flight = 0
+        self._idle = threading.Condition()
         self.app = ImageManagerApp(
             self.store,
             self.users,
@@ -207,8 +209,30 @@ class EmulatorServer:
         finally:
             self.stop()
 
+    @contextlib.contextmanager
+    def handling(self):
+        """Count a request as in flight while it is being answered."""
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout=10):
+        """Wait until no request is in flight; False if some still are after `timeout` s.
+
+        A request slowed by a latency fault goes on after its client gave up; reset() waits
+        for it, so its late change cannot land in the next test's fresh state.
+        """
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
     def reset(self):
         """Back to the repositories as seeded (or loaded), no faults, an empty request log."""
+        self.wait_idle()
         self.store.restore(self._pristine)
         self.faults.clear()
         self.requests.clear()
@@ -332,10 +356,16 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(target.path) or "/"
         is_control = emulator.control and (path == CONTROL or path.startswith(CONTROL + "/"))
 
-        fault = None
-        if not is_control:
+        if is_control:
+            # Not counted as in flight: POST /_emulator/reset waits for in-flight requests.
+            self._serve(path, target, body, started, None)
+            return
+        with emulator.handling():
             emulator.requests.append(self._log_entry(path, target.query, body))
             fault = emulator.faults.match(self.command, path)
+            self._serve(path, target, body, started, fault)
+
+    def _serve(self, path, target, body, started, fault):
         if fault and fault.latency:
             time.sleep(fault.latency)
         if fault and fault.reset:

@@ -129,6 +129,9 @@ def test_a_scope_change_that_times_out_is_unknown_and_not_retried(
     assert b"Refresh to check" in response.content
     assert len(writes(emulator, "PUT")) == 1
     assert rows("repository.scope")[-1][0] == "unknown"
+    # Unknown was the honest answer: the change did land, after imgdash stopped waiting.
+    assert emulator.wait_idle(timeout=5)
+    assert emulator.repositories.get(name)["scope"] == "global"
 
 
 def test_a_server_error_on_scope_is_failed(client, operator, cluster, emulator):
@@ -252,6 +255,8 @@ def test_a_delete_that_times_out_is_unknown_and_never_retried(
     assert b"Outcome unknown" in response.content
     assert len(writes(emulator, "DELETE")) == 1
     assert rows("repository.delete")[-1][0] == "unknown"
+    assert emulator.wait_idle(timeout=5)
+    assert emulator.repositories.get(name) is None  # it was applied after all
 
 
 def test_a_reset_connection_on_delete_is_unknown(client, operator, cluster, emulator):
