@@ -51,9 +51,8 @@ def cluster_list(request):
 def _obtain_token(client, form):
     """The ID token from the form: pasted, or from the identity provider (password used once)."""
     if form.cleaned_data["token"]:
-        return form.cleaned_data["token"], "token"
-    identity = client.sign_in(form.cleaned_data["username"], form.cleaned_data["password"])
-    return identity.id_token, "password"
+        return form.cleaned_data["token"]
+    return client.sign_in(form.cleaned_data["username"], form.cleaned_data["password"]).id_token
 
 
 @sensitive_post_parameters("token", "password")
@@ -69,7 +68,7 @@ def connect(request, slug):
         method = "password" if form.cleaned_data["username"] else "token"
         try:
             with make_client(cluster) as anonymous:
-                token, method = _obtain_token(anonymous, form)
+                token = _obtain_token(anonymous, form)
             # Prove the token with one cheap authenticated call before keeping it.
             with make_client(cluster, token) as client:
                 client.docker_token()
