@@ -115,16 +115,21 @@ def page(browser, live_server):
     context.close()
 
 
+def sign_in_through_form(page, user, password=PASSWORD):
+    """Sign `user` in through the sign-in form on any Playwright page."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", user.get_username())
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
 @pytest.fixture
 def sign_in(page):
     """sign_in(user) signs that user in through the sign-in form."""
 
     def sign_in_as(user, password=PASSWORD):
-        page.goto("/accounts/login/")
-        page.fill("#id_username", user.get_username())
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        return page
+        return sign_in_through_form(page, user, password)
 
     return sign_in_as

@@ -16,12 +16,6 @@ ROLES = (VIEWER, OPERATOR, AUDITOR)
 # An Operator browses too; an Auditor only reads the action log unless also a Viewer.
 _IMPLIED = {OPERATOR: {VIEWER}}
 
-ROLE_DESCRIPTIONS = {
-    VIEWER: "browse repositories and their tags",
-    OPERATOR: "browse, change scope, delete repositories and get docker-login tokens",
-    AUDITOR: "read and export the whole action log",
-}
-
 
 def user_roles(user):
     """The set of roles a user holds, implied ones included (cached on the user object)."""

@@ -47,10 +47,6 @@ class Snapshot:
     fetched_at: float
     error: ImageManagerError | None = None  # set when a refresh failed and this is older data
 
-    @property
-    def age(self):
-        return time.time() - self.fetched_at
-
 
 def entry_for(repository):
     return Entry(

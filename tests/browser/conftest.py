@@ -1,17 +1,6 @@
 from urllib.parse import parse_qs, urlsplit
 
 from imgdash.emulator.users import can_see
-from tests.conftest import PASSWORD
-
-
-def sign_in_through_form(page, user, password=PASSWORD):
-    """Sign in on any page object (the shared `sign_in` fixture is bound to `page`)."""
-    page.goto("/accounts/login/")
-    page.fill("#id_username", user.get_username())
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
 
 
 def visible_repositories(emulator, cluster_username):

@@ -3,7 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import has_param, matches_text, names, sign_in_through_form
+from tests.browser.conftest import has_param, matches_text, names
+from tests.conftest import sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in_through_form
+from tests.conftest import sign_in_through_form
 
 pytestmark = [
     pytest.mark.browser,
