@@ -44,10 +44,14 @@ from imgdash.audit.models import AuditEvent  # noqa: E402
 
 BATCH = 5000
 ACTIONS = [
-    ("repository.delete", "ok", 200), ("repository.scope", "ok", 200),
-    ("repository.delete", "refused", 403), ("docker_token.issue", "ok", 200),
-    ("auth.sign_in", "ok", None), ("credential.connect", "ok", None),
-    ("repository.bulk_delete", "unknown", None), ("access.denied", "denied", None),
+    ("repository.delete", "ok", 200),
+    ("repository.scope", "ok", 200),
+    ("repository.delete", "refused", 403),
+    ("docker_token.issue", "ok", 200),
+    ("auth.sign_in", "ok", None),
+    ("credential.connect", "ok", None),
+    ("repository.bulk_delete", "unknown", None),
+    ("access.denied", "denied", None),
 ]
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -64,17 +68,29 @@ def load_rows(count, start_at, head, rng):
         batch = []
         for n in range(start_at + offset, start_at + min(offset + BATCH, count)):
             action, outcome, status = ACTIONS[n % len(ACTIONS)]
-            batch.append(AuditEvent(
-                created_at=start + timedelta(seconds=n * 7, microseconds=n % 1_000_000),
-                actor_username=f"user{n % 40}", cluster_name="Production",
-                action=action, outcome=outcome, status=status,
-                target=f"team-{n % 25}/service-{rng.randrange(5000)}",
-                message="Deleted 12 tags (1.4 GB)" if outcome == "ok" else "The cluster said no",
-                details={"tags": rng.randrange(1, 60), "size": rng.randrange(10**6, 10**10),
-                         "before": "namespace", "after": "global"},
-                ip=f"10.{n % 250}.{n % 200}.{n % 100}", user_agent="Mozilla/5.0 (X11; Linux)",
-                request_id=f"{n:032x}",
-            ))
+            batch.append(
+                AuditEvent(
+                    created_at=start + timedelta(seconds=n * 7, microseconds=n % 1_000_000),
+                    actor_username=f"user{n % 40}",
+                    cluster_name="Production",
+                    action=action,
+                    outcome=outcome,
+                    status=status,
+                    target=f"team-{n % 25}/service-{rng.randrange(5000)}",
+                    message="Deleted 12 tags (1.4 GB)"
+                    if outcome == "ok"
+                    else "The cluster said no",
+                    details={
+                        "tags": rng.randrange(1, 60),
+                        "size": rng.randrange(10**6, 10**10),
+                        "before": "namespace",
+                        "after": "global",
+                    },
+                    ip=f"10.{n % 250}.{n % 200}.{n % 100}",
+                    user_agent="Mozilla/5.0 (X11; Linux)",
+                    request_id=f"{n:032x}",
+                )
+            )
         head = link(batch, prev_hash=head)
         AuditEvent.objects.bulk_create(batch)
     return head
@@ -111,9 +127,12 @@ def measure(client, label):
         seconds, size, rows, _, _ = export(client, export_format, traced=False)
         _, _, _, peak, rss_growth = export(client, export_format, traced=True)
         results[export_format] = peak
-        print(f"{label:>8} rows  {export_format:<5}  {rows:>8} rows exported  {seconds:6.2f} s  "
-              f"{size / 2**20:7.1f} MB out  peak traced {peak / 2**20:6.2f} MB  "
-              f"RSS growth {rss_growth / 2**20:6.2f} MB", flush=True)
+        print(
+            f"{label:>8} rows  {export_format:<5}  {rows:>8} rows exported  {seconds:6.2f} s  "
+            f"{size / 2**20:7.1f} MB out  peak traced {peak / 2**20:6.2f} MB  "
+            f"RSS growth {rss_growth / 2**20:6.2f} MB",
+            flush=True,
+        )
     return results
 
 
@@ -142,9 +161,11 @@ def main():
 
     for export_format in ("csv", "jsonl"):
         ratio = large[export_format] / small[export_format]
-        print(f"peak memory ratio {options.rows} vs {options.small} rows, {export_format}: "
-              f"{ratio:.2f} (flat is about 1; loading everything would be about "
-              f"{options.rows / options.small:.0f})")
+        print(
+            f"peak memory ratio {options.rows} vs {options.small} rows, {export_format}: "
+            f"{ratio:.2f} (flat is about 1; loading everything would be about "
+            f"{options.rows / options.small:.0f})"
+        )
 
     out = StringIO()
     began = time.perf_counter()

@@ -112,8 +112,11 @@ def run(args):
         def download_and_parse():
             with requests.Session() as session:
                 session.trust_env = False  # no proxy from the environment, as in the client
-                response = session.get(emulator.api_url + "/repositories",
-                                       headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                response = session.get(
+                    emulator.api_url + "/repositories",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=60,
+                )
             response.raise_for_status()
             upstream["bytes"] = len(response.content)
             upstream["count"] = len(orjson.loads(response.content)["repositories"])
@@ -131,11 +134,13 @@ def run(args):
         emulator.requests.clear()
         figures.append(("warm list", timed_ms(get, args.rounds)))
         search = {"q": args.query}
-        figures.append((f"warm search q={args.query}",
-                        timed_ms(lambda: get(search, htmx), args.rounds)))
+        figures.append(
+            (f"warm search q={args.query}", timed_ms(lambda: get(search, htmx), args.rounds))
+        )
         paged = {"sort": "-size", "page": "50"}
-        figures.append(("warm page 50, sort=-size",
-                        timed_ms(lambda: get(paged, htmx), args.rounds)))
+        figures.append(
+            ("warm page 50, sort=-size", timed_ms(lambda: get(paged, htmx), args.rounds))
+        )
 
         if len(emulator.requests):
             raise SystemExit(f"the warm rounds called upstream {len(emulator.requests)} times")
@@ -145,10 +150,14 @@ def run(args):
 
     # The file-based cache stores the pickle zlib-compressed.
     stored = f", {len(zlib.compress(pickled)):,} on disk" if args.cache == "file" else ""
-    print(f"{upstream['count']:,} repositories, upstream list {upstream['bytes'] / 1e6:.1f} MB; "
-          f"cached index {len(pickled):,} bytes pickled{stored} ({args.cache} cache)")
-    print(f"Python {platform.python_version()}, Django {django.get_version()}; "
-          f"median and best of {args.rounds} rounds; q={args.query} shows {matched} on page 1")
+    print(
+        f"{upstream['count']:,} repositories, upstream list {upstream['bytes'] / 1e6:.1f} MB; "
+        f"cached index {len(pickled):,} bytes pickled{stored} ({args.cache} cache)"
+    )
+    print(
+        f"Python {platform.python_version()}, Django {django.get_version()}; "
+        f"median and best of {args.rounds} rounds; q={args.query} shows {matched} on page 1"
+    )
     print()
     baseline = figures[0][1][0]
     print(f"{'figure':<30} {'median ms':>10} {'best ms':>10} {'median / baseline':>18}")

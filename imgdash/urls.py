@@ -12,8 +12,11 @@ admin.site.site_title = "imgdash admin"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clusters/", include("imgdash.clusters.urls")),
     path("clusters/<slug:slug>/", include("imgdash.repositories.urls")),

@@ -60,7 +60,10 @@ def make_user(django_user_model):
 
     def make(username, *roles, superuser=False):
         user = django_user_model.objects.create_user(
-            username, f"{username}@example.com", PASSWORD, is_superuser=superuser,
+            username,
+            f"{username}@example.com",
+            PASSWORD,
+            is_superuser=superuser,
             is_staff=superuser,
         )
         for role in roles:

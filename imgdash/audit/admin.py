@@ -7,8 +7,18 @@ from imgdash.audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: admins may look, nobody may add, change or delete a row."""
 
-    list_display = ["id", "created_at", "actor_username", "cluster_name", "action", "target",
-                    "outcome", "status", "ip", "request_id"]
+    list_display = [
+        "id",
+        "created_at",
+        "actor_username",
+        "cluster_name",
+        "action",
+        "target",
+        "outcome",
+        "status",
+        "ip",
+        "request_id",
+    ]
     list_filter = ["outcome", "action", "cluster_name"]
     search_fields = ["actor_username", "target", "message", "request_id", "ip"]
     date_hierarchy = "created_at"

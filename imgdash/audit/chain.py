@@ -17,9 +17,22 @@ GENESIS = "0" * 64
 # Everything a row says, in the order it is hashed. The id is not part of it: ids are given by
 # the database at insert time, and the chain's order is the ids' order.
 CONTENT_FIELDS = (
-    "created_at", "actor_id", "actor_username", "cluster_id", "cluster_name", "action",
-    "target", "outcome", "status", "message", "details", "intent_id", "ip", "user_agent",
-    "request_id", "prev_hash",
+    "created_at",
+    "actor_id",
+    "actor_username",
+    "cluster_id",
+    "cluster_name",
+    "action",
+    "target",
+    "outcome",
+    "status",
+    "message",
+    "details",
+    "intent_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "prev_hash",
 )
 
 
@@ -28,8 +41,9 @@ def timestamp(when):
 
 
 def canonical(value):
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def event_hash(fields):
@@ -68,14 +82,23 @@ def verify(rows, expect_head=""):
             if previous_id is None:
                 reason = "prev_hash is not the start of the chain (rows before it were removed)"
             else:
-                reason = (f"prev_hash does not match row {position - 1} (id {previous_id}): "
-                          "a row was removed or inserted before it")
-            return Report(checked, previous_hash, Break(position, row["id"], row["created_at"],
-                                                        reason), found_head)
+                reason = (
+                    f"prev_hash does not match row {position - 1} (id {previous_id}): "
+                    "a row was removed or inserted before it"
+                )
+            return Report(
+                checked,
+                previous_hash,
+                Break(position, row["id"], row["created_at"], reason),
+                found_head,
+            )
         if event_hash(row) != row["hash"]:
-            return Report(checked, previous_hash, Break(position, row["id"], row["created_at"],
-                                                        "hash does not match its content"),
-                          found_head)
+            return Report(
+                checked,
+                previous_hash,
+                Break(position, row["id"], row["created_at"], "hash does not match its content"),
+                found_head,
+            )
         previous_hash, previous_id = row["hash"], row["id"]
         found_head = found_head or row["hash"] == expect_head
     return Report(checked, previous_hash, None, found_head)

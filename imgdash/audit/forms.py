@@ -18,10 +18,16 @@ class LogFilterForm(forms.Form):
     outcome = forms.ChoiceField(required=False, choices=_choices(OUTCOMES, "Any outcome"))
     cluster = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=200, label="Target or message")
-    since = forms.DateField(required=False, input_formats=["%Y-%m-%d"],
-                            error_messages={"invalid": "Enter the date as YYYY-MM-DD."})
-    until = forms.DateField(required=False, input_formats=["%Y-%m-%d"],
-                            error_messages={"invalid": "Enter the date as YYYY-MM-DD."})
+    since = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
+    until = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+    )
 
     def __init__(self, data, clusters):
         super().__init__(data)

@@ -175,8 +175,12 @@ def _append(event, durable=False):
         event.save()
     logger.info(
         "audit %s %s actor=%s cluster=%s target=%s status=%s request=%s",
-        event.action, event.outcome, event.actor_username or "-", event.cluster_name or "-",
-        event.target or "-", event.status if event.status is not None else "-",
+        event.action,
+        event.outcome,
+        event.actor_username or "-",
+        event.cluster_name or "-",
+        event.target or "-",
+        event.status if event.status is not None else "-",
         event.request_id or "-",
     )
     return event
@@ -211,15 +215,34 @@ def _build(request, action, *, outcome, cluster, target, status, message, detail
     )
 
 
-def record_event(request, action, *, outcome="ok", cluster=None, target="", status=None,
-                 message="", details=None, actor=None):
+def record_event(
+    request,
+    action,
+    *,
+    outcome="ok",
+    cluster=None,
+    target="",
+    status=None,
+    message="",
+    details=None,
+    actor=None,
+):
     """Append one finished event to the log and return it.
 
     `request` may be None (commands, signals without a request): the actor then comes from
     `actor=` or stays empty. Inside an outer transaction the row commits (or rolls back) with it.
     """
-    event = _build(request, action, outcome=outcome, cluster=cluster, target=target,
-                   status=status, message=message, details=details, actor=actor)
+    event = _build(
+        request,
+        action,
+        outcome=outcome,
+        cluster=cluster,
+        target=target,
+        status=status,
+        message=message,
+        details=details,
+        actor=actor,
+    )
     return _append(event)
 
 
@@ -229,8 +252,17 @@ def record_intent(request, action, *, cluster=None, target="", details=None):
     It is committed when this returns: calling it inside transaction.atomic() is an error
     (RuntimeError), because a rollback would erase the trace of a call that did go out.
     """
-    event = _build(request, action, outcome=INTENT, cluster=cluster, target=target, status=None,
-                   message="", details=details, actor=None)
+    event = _build(
+        request,
+        action,
+        outcome=INTENT,
+        cluster=cluster,
+        target=target,
+        status=None,
+        message="",
+        details=details,
+        actor=None,
+    )
     return _append(event, durable=True)
 
 

@@ -35,13 +35,21 @@ class AuditEvent(models.Model):
     # or SET NULL would be an UPDATE of the log (and break its hash chain).
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_username = models.CharField(max_length=150, blank=True)
     cluster = models.ForeignKey(
-        "clusters.Cluster", null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        "clusters.Cluster",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     cluster_name = models.CharField(max_length=100, blank=True)
     action = models.CharField(max_length=64, db_index=True)
@@ -51,7 +59,11 @@ class AuditEvent(models.Model):
     message = models.CharField(max_length=1000, blank=True)
     details = models.JSONField(default=dict, blank=True)
     intent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
     )
     # Text, not inet: the hash is computed over exactly what is stored.
     ip = models.CharField("client IP", max_length=45, blank=True)

@@ -17,7 +17,10 @@ def record_failed_sign_in(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; only the name is kept.
     username = clean_text(credentials.get(get_user_model().USERNAME_FIELD, ""), MAX_USERNAME)
     record_event(
-        request, "auth.sign_in_failed", outcome="failed", target=username,
+        request,
+        "auth.sign_in_failed",
+        outcome="failed",
+        target=username,
         message="Wrong username or password, or the account is inactive",
     )
 

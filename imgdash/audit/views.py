@@ -38,8 +38,9 @@ def _page_of(events, page):
     """One page, newest first, without counting millions of rows: just "is there more"."""
     start = (page - 1) * PAGE_SIZE
     answered = AuditEvent.objects.filter(intent=OuterRef("pk"))
-    found = list(events.annotate(has_outcome=Exists(answered))
-                 .order_by("-id")[start:start + PAGE_SIZE + 1])
+    found = list(
+        events.annotate(has_outcome=Exists(answered)).order_by("-id")[start : start + PAGE_SIZE + 1]
+    )
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
 
 

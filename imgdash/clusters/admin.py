@@ -17,8 +17,15 @@ class CredentialAdmin(admin.ModelAdmin):
 
     list_display = ["user", "cluster", "subject", "fingerprint", "expires_at", "stale_since"]
     list_filter = ["cluster"]
-    fields = ["user", "cluster", "subject", "fingerprint", "expires_at", "connected_at",
-              "stale_since"]
+    fields = [
+        "user",
+        "cluster",
+        "subject",
+        "fingerprint",
+        "expires_at",
+        "connected_at",
+        "stale_since",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -28,9 +35,13 @@ class CredentialAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        record_event(request, "credential.disconnect", cluster=obj.cluster,
-                     target=f"credential {obj.fingerprint}",
-                     message=f"Revoked by an admin for {obj.user.get_username()}")
+        record_event(
+            request,
+            "credential.disconnect",
+            cluster=obj.cluster,
+            target=f"credential {obj.fingerprint}",
+            message=f"Revoked by an admin for {obj.user.get_username()}",
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

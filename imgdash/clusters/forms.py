@@ -16,10 +16,12 @@ class ConnectForm(forms.Form):
         help_text="The ID token printed by `cloudctl tokens` "
         "(or `bx pr tokens` on older clusters).",
     )
-    username = forms.CharField(required=False, max_length=200,
-                               widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    password = forms.CharField(required=False, max_length=1000,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "off"}))
+    username = forms.CharField(
+        required=False, max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    password = forms.CharField(
+        required=False, max_length=1000, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
 
     def clean_token(self):
         token = self.cleaned_data["token"].strip()
@@ -31,7 +33,7 @@ class ConnectForm(forms.Form):
         if len(token) > MAX_TOKEN_LENGTH or not JWT_SHAPE.match(token):
             raise forms.ValidationError(
                 "That is not an ID token. Run `cloudctl tokens` and paste the value after "
-                "\"ID token:\" (it starts with eyJ)."
+                '"ID token:" (it starts with eyJ).'
             )
         return token
 

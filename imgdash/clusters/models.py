@@ -124,8 +124,9 @@ class Cluster(models.Model):
 class Credential(models.Model):
     """One user's ID token for one cluster, encrypted at rest; never shown back."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="cluster_credentials")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cluster_credentials"
+    )
     cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="credentials")
     token_encrypted = models.TextField(editable=False)
     subject = models.CharField(max_length=200, blank=True)

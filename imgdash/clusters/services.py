@@ -61,8 +61,9 @@ def user_client(user, cluster):
 def describe_token(token):
     """Subject and expiry read from the JWT for display (the signature is the cluster's job)."""
     claims = token_claims(token)
-    subject = str(claims.get("sub") or claims.get("name") or claims.get("preferred_username")
-                  or "")[:200]
+    subject = str(
+        claims.get("sub") or claims.get("name") or claims.get("preferred_username") or ""
+    )[:200]
     expires_at = None
     exp = claims.get("exp")
     if isinstance(exp, int | float) and 0 < exp < 2**37:

@@ -9,9 +9,13 @@ from imgdash.clusters.models import Credential
 def drop_credentials(user, reason):
     """Delete a user's stored tokens, each with its line in the action log."""
     for credential in Credential.objects.filter(user=user).select_related("cluster"):
-        record_event(None, "credential.disconnect", cluster=credential.cluster,
-                     target=f"credential {credential.fingerprint}",
-                     message=f"{user.get_username()} {reason}: token deleted")
+        record_event(
+            None,
+            "credential.disconnect",
+            cluster=credential.cluster,
+            target=f"credential {credential.fingerprint}",
+            message=f"{user.get_username()} {reason}: token deleted",
+        )
         credential.delete()
 
 

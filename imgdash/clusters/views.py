@@ -40,8 +40,11 @@ def cluster_list(request):
         c.cluster_id: c for c in Credential.objects.filter(user=request.user, cluster__in=clusters)
     }
     rows = [
-        {"cluster": cluster, "credential": credentials.get(cluster.pk),
-         "repositories_url": _repositories_url(cluster)}
+        {
+            "cluster": cluster,
+            "credential": credentials.get(cluster.pk),
+            "repositories_url": _repositories_url(cluster),
+        }
         for cluster in clusters
     ]
     return render(request, "clusters/list.html", {"rows": rows, "nav_section": "clusters"})
@@ -75,27 +78,46 @@ def connect(request, slug):
         except ImageManagerError as err:
             error = err
             record_event(
-                request, "credential.connect_failed", outcome="refused" if err.status else "failed",
-                cluster=cluster, target=f"{request.user.get_username()}@{cluster.slug}",
-                status=err.status, message=err.message, details={"method": method},
+                request,
+                "credential.connect_failed",
+                outcome="refused" if err.status else "failed",
+                cluster=cluster,
+                target=f"{request.user.get_username()}@{cluster.slug}",
+                status=err.status,
+                message=err.message,
+                details={"method": method},
             )
         else:
             credential = save_credential(request.user, cluster, token)
             record_event(
-                request, "credential.connect", cluster=cluster,
+                request,
+                "credential.connect",
+                cluster=cluster,
                 target=f"credential {credential.fingerprint}",
                 message=f"Connected as {credential.subject or 'unknown subject'}",
-                details={"method": method, "subject": credential.subject,
-                         "expires_at": credential.expires_at.isoformat()
-                         if credential.expires_at else None},
+                details={
+                    "method": method,
+                    "subject": credential.subject,
+                    "expires_at": credential.expires_at.isoformat()
+                    if credential.expires_at
+                    else None,
+                },
             )
             remember_cluster(request, cluster)
-            messages.success(request, f"Connected to {cluster.name} as "
-                                      f"{credential.subject or 'the token’s user'}.")
+            messages.success(
+                request,
+                f"Connected to {cluster.name} as {credential.subject or 'the token’s user'}.",
+            )
             return redirect(next_url or _repositories_url(cluster))
     credential = Credential.objects.filter(user=request.user, cluster=cluster).first()
-    context = {"cluster": cluster, "form": form, "error": error, "next": next_url,
-               "credential": credential, "nav_section": "clusters"}
+    context = {
+        "cluster": cluster,
+        "form": form,
+        "error": error,
+        "next": next_url,
+        "credential": credential,
+        "nav_section": "clusters",
+    }
     return render(request, "clusters/connect.html", context, status=400 if error else 200)
 
 
@@ -109,7 +131,12 @@ def disconnect(request, slug):
         return redirect("clusters:list")
     fingerprint = credential.fingerprint
     credential.delete()
-    record_event(request, "credential.disconnect", cluster=cluster,
-                 target=f"credential {fingerprint}", message="Token deleted")
+    record_event(
+        request,
+        "credential.disconnect",
+        cluster=cluster,
+        target=f"credential {fingerprint}",
+        message="Token deleted",
+    )
     messages.success(request, f"Disconnected from {cluster.name}. Your token was deleted.")
     return redirect("clusters:list")

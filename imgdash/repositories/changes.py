@@ -59,8 +59,12 @@ def _upstream_failure(request, template, context, error):
 def _after_unauthorized(request, cluster, outcome):
     """A 401 on a write: logged already; mark the token stale and send the user to reconnect."""
     mark_stale(request, request.credential, outcome.error)
-    return reconnect_response(request, cluster, f"{cluster.name} did not accept your token. "
-                              "Reconnect, then try again: nothing was changed.")
+    return reconnect_response(
+        request,
+        cluster,
+        f"{cluster.name} did not accept your token. "
+        "Reconnect, then try again: nothing was changed.",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,13 +74,18 @@ def _after_unauthorized(request, cluster, outcome):
 def change_scope(request, cluster, client, name):
     valid_name_or_404(name)
     template = "repositories/scope.html"
-    context = {"cluster": cluster, "name": name, "scope_help": SCOPE_HELP,
-               "nav_section": "repositories"}
+    context = {
+        "cluster": cluster,
+        "name": name,
+        "scope_help": SCOPE_HELP,
+        "nav_section": "repositories",
+    }
     try:
         repository = client.get_repository(name)
     except ImageManagerError as error:
-        return _upstream_failure(request, fragment_or_page(request, template, "form"), context,
-                                 error)
+        return _upstream_failure(
+            request, fragment_or_page(request, template, "form"), context, error
+        )
     context["repository"] = repository
     if request.method == "GET" and request.GET.get("show") == "badge":
         return render(request, f"{template}#badge", {**context, "scope": repository.scope})
@@ -90,9 +99,14 @@ def change_scope(request, cluster, client, name):
     if scope == repository.scope:
         messages.info(request, f"{name} already has scope {scope}; nothing was changed.")
         return _scope_done(request, cluster, name, scope)
-    outcome = perform(request, cluster, "repository.scope", name,
-                      {"from": repository.scope, "to": scope},
-                      lambda: client.set_scope(name, scope))
+    outcome = perform(
+        request,
+        cluster,
+        "repository.scope",
+        name,
+        {"from": repository.scope, "to": scope},
+        lambda: client.set_scope(name, scope),
+    )
     if isinstance(outcome.error, Unauthorized):
         return _after_unauthorized(request, cluster, outcome)
     if outcome.ok:
@@ -102,16 +116,22 @@ def change_scope(request, cluster, client, name):
     if outcome.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update({"outcome": outcome, "chosen": scope})
-    return render(request, fragment_or_page(request, template, "form"), context,
-                  status=OUTCOME_STATUS[outcome.outcome])
+    return render(
+        request,
+        fragment_or_page(request, template, "form"),
+        context,
+        status=OUTCOME_STATUS[outcome.outcome],
+    )
 
 
 def _scope_done(request, cluster, name, scope):
     if request.htmx:
         # Inline edit (detail page or list row): swap the new badge in where the form was.
-        return render(request, "repositories/scope.html#badge",
-                      {"cluster": cluster, "name": name, "scope": scope,
-                       "scope_help": SCOPE_HELP})
+        return render(
+            request,
+            "repositories/scope.html#badge",
+            {"cluster": cluster, "name": name, "scope": scope, "scope_help": SCOPE_HELP},
+        )
     return redirect(_detail_url(cluster, name))
 
 
@@ -132,39 +152,52 @@ def delete_repository(request, cluster, client, name):
         return _to_list(request, cluster)
     except ImageManagerError as error:
         return _upstream_failure(request, fragment, context, error)
-    context.update({"repository": repository,
-                    "confirmation": confirmation_token(request.user, f"delete:{name}")})
+    context.update(
+        {
+            "repository": repository,
+            "confirmation": confirmation_token(request.user, f"delete:{name}"),
+        }
+    )
     if request.method == "GET":
         return render(request, fragment, context)
 
     if request.POST.get("confirm", "").strip() != name:
-        context["form_error"] = ("The name you typed does not match. Type the full repository "
-                                 f"name, {name}, to delete it. Nothing was deleted.")
+        context["form_error"] = (
+            "The name you typed does not match. Type the full repository "
+            f"name, {name}, to delete it. Nothing was deleted."
+        )
         return render(request, fragment, context, status=400)
     if not claim_confirmation(request.user, f"delete:{name}", request.POST.get("confirmation")):
-        messages.warning(request, f"This delete of {name} was already submitted (or its form "
-                         "expired); it was not sent again.")
+        messages.warning(
+            request,
+            f"This delete of {name} was already submitted (or its form "
+            "expired); it was not sent again.",
+        )
         return _to_list(request, cluster)
-    details = {"tags": repository.tag_count, "size": repository.size,
-               "scope": repository.scope}
-    outcome = perform(request, cluster, "repository.delete", name, details,
-                      lambda: client.delete_repository(name))
+    details = {"tags": repository.tag_count, "size": repository.size, "scope": repository.scope}
+    outcome = perform(
+        request, cluster, "repository.delete", name, details, lambda: client.delete_repository(name)
+    )
     if isinstance(outcome.error, Unauthorized):
         return _after_unauthorized(request, cluster, outcome)
     if outcome.ok or outcome.gone:
         index.forget_repository(request.user, cluster, name)
         if outcome.ok:
-            messages.success(request, f"Deleted {name} and its {repository.tag_count} "
-                             f"tag{'s' if repository.tag_count != 1 else ''}. Disk space returns "
-                             "after the registry's garbage collection.")
+            messages.success(
+                request,
+                f"Deleted {name} and its {repository.tag_count} "
+                f"tag{'s' if repository.tag_count != 1 else ''}. Disk space returns "
+                "after the registry's garbage collection.",
+            )
         else:
             index.drop_index(request.user, cluster)
             messages.info(request, f"{name} is already gone: someone else deleted it first.")
         return _to_list(request, cluster)
     if outcome.outcome == "unknown":
         index.drop_index(request.user, cluster)
-    context.update({"outcome": outcome,
-                    "confirmation": confirmation_token(request.user, f"delete:{name}")})
+    context.update(
+        {"outcome": outcome, "confirmation": confirmation_token(request.user, f"delete:{name}")}
+    )
     return render(request, fragment, context, status=OUTCOME_STATUS[outcome.outcome])
 
 
@@ -192,20 +225,31 @@ def bulk_delete(request, cluster, client):
     snapshot = index.repository_index(request.user, cluster, client)
     known = {entry.name: entry for entry in snapshot.entries}
     selected = [known.get(name) or index.Entry(name, "", 0, 0, "", True) for name in names]
-    context.update({"selected": selected, "invalid": invalid,
-                    "total_tags": sum(e.tag_count for e in selected),
-                    "total_size": sum(e.size for e in selected)})
+    context.update(
+        {
+            "selected": selected,
+            "invalid": invalid,
+            "total_tags": sum(e.tag_count for e in selected),
+            "total_size": sum(e.size for e in selected),
+        }
+    )
     if "confirm_count" not in request.POST:
         context["confirmation"] = confirmation_token(request.user, "bulk-delete")
         return render(request, "repositories/bulk_delete.html", context)
     if request.POST.get("confirm_count", "").strip() != str(len(names)):
-        context.update({"confirmation": request.POST.get("confirmation", ""),
-                        "form_error": f"Type {len(names)}, the number of repositories, to "
-                                      "confirm. Nothing was deleted."})
+        context.update(
+            {
+                "confirmation": request.POST.get("confirmation", ""),
+                "form_error": f"Type {len(names)}, the number of repositories, to "
+                "confirm. Nothing was deleted.",
+            }
+        )
         return render(request, "repositories/bulk_delete.html", context, status=400)
     if not claim_confirmation(request.user, "bulk-delete", request.POST.get("confirmation")):
-        messages.warning(request, "This bulk delete was already submitted (or its form "
-                         "expired); nothing was sent again.")
+        messages.warning(
+            request,
+            "This bulk delete was already submitted (or its form expired); nothing was sent again.",
+        )
         return redirect(_list_url(cluster))
     context["results"] = _delete_each(request, cluster, client, selected)
     return render(request, "repositories/bulk_delete.html", context)
@@ -216,21 +260,44 @@ def _delete_each(request, cluster, client, selected):
     token_refused = None
     for entry in selected:
         if token_refused is not None:
-            results.append({"entry": entry, "outcome": "not attempted",
-                            "message": "Not sent: the cluster stopped accepting your token."})
+            results.append(
+                {
+                    "entry": entry,
+                    "outcome": "not attempted",
+                    "message": "Not sent: the cluster stopped accepting your token.",
+                }
+            )
             continue
-        outcome = perform(request, cluster, "repository.bulk_delete", entry.name,
-                          {"tags": entry.tag_count, "size": entry.size},
-                          lambda name=entry.name: client.delete_repository(name))
+        outcome = perform(
+            request,
+            cluster,
+            "repository.bulk_delete",
+            entry.name,
+            {"tags": entry.tag_count, "size": entry.size},
+            lambda name=entry.name: client.delete_repository(name),
+        )
         if outcome.ok or outcome.gone:
             index.forget_repository(request.user, cluster, entry.name)
         if isinstance(outcome.error, Unauthorized):
             token_refused = outcome.error
-        label = "already gone" if outcome.gone else {
-            "ok": "deleted", "refused": "refused by the cluster", "failed": "failed",
-            "unknown": "outcome unknown"}[outcome.outcome]
-        results.append({"entry": entry, "outcome": label, "status": outcome.outcome,
-                        "message": outcome.message})
+        label = (
+            "already gone"
+            if outcome.gone
+            else {
+                "ok": "deleted",
+                "refused": "refused by the cluster",
+                "failed": "failed",
+                "unknown": "outcome unknown",
+            }[outcome.outcome]
+        )
+        results.append(
+            {
+                "entry": entry,
+                "outcome": label,
+                "status": outcome.outcome,
+                "message": outcome.message,
+            }
+        )
     if token_refused is not None:
         mark_stale(request, request.credential, token_refused)
     if any(r.get("status") == "unknown" for r in results):
@@ -245,29 +312,50 @@ def _delete_each(request, cluster, client, selected):
 def docker_token(request, cluster, client):
     name = request.POST.get("repository", "").strip()
     if name and not is_valid_repository_name(name):
-        messages.error(request, f"{name[:100]!r} is not a valid repository name; no token was "
-                       "requested.")
+        messages.error(
+            request, f"{name[:100]!r} is not a valid repository name; no token was requested."
+        )
         return redirect(_list_url(cluster))
     scope = repository_scope(name, "pull,push") if name else CATALOG_SCOPE
-    context = {"cluster": cluster, "name": name, "scope": scope,
-               "username": request.credential.subject or request.user.get_username()}
+    context = {
+        "cluster": cluster,
+        "name": name,
+        "scope": scope,
+        "username": request.credential.subject or request.user.get_username(),
+    }
     target = name or "registry catalog"
     try:
         token = client.docker_token(scopes=[scope])
     except ImageManagerError as error:
-        record_event(request, "docker_token.issue", outcome=classify(error), cluster=cluster,
-                     target=target, status=error.status, message=error.message,
-                     details={"scope": scope})
+        record_event(
+            request,
+            "docker_token.issue",
+            outcome=classify(error),
+            cluster=cluster,
+            target=target,
+            status=error.status,
+            message=error.message,
+            details={"scope": scope},
+        )
         if isinstance(error, Unauthorized):
             raise
         context["error"] = error
-        return render(request, fragment_or_page(request, "repositories/docker_token.html",
-                                                "token"), context,
-                      status=upstream_status(error))
-    record_event(request, "docker_token.issue", cluster=cluster, target=target, status=200,
-                 message=f"Token for {scope}, expires in {token.expires_in} s",
-                 details={"scope": scope, "expires_at": token.expires_at.isoformat()})
+        return render(
+            request,
+            fragment_or_page(request, "repositories/docker_token.html", "token"),
+            context,
+            status=upstream_status(error),
+        )
+    record_event(
+        request,
+        "docker_token.issue",
+        cluster=cluster,
+        target=target,
+        status=200,
+        message=f"Token for {scope}, expires in {token.expires_in} s",
+        details={"scope": scope, "expires_at": token.expires_at.isoformat()},
+    )
     context["token"] = token
-    return render(request, fragment_or_page(request, "repositories/docker_token.html", "token"),
-                  context)
-
+    return render(
+        request, fragment_or_page(request, "repositories/docker_token.html", "token"), context
+    )

@@ -139,8 +139,12 @@ def forget_repository(user, cluster, name):
 
 def change_scope(user, cluster, name, scope):
     """After the user's own scope change: show the new scope at once."""
-    _update(user, cluster, name, lambda e: Entry(e.name, scope, e.tag_count, e.size,
-                                                  e.tags_text, e.linkable))
+    _update(
+        user,
+        cluster,
+        name,
+        lambda e: Entry(e.name, scope, e.tag_count, e.size, e.tags_text, e.linkable),
+    )
 
 
 def _update(user, cluster, name, change):

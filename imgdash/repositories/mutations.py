@@ -42,8 +42,10 @@ class Outcome:
         if self.error is None:
             return ""
         if self.outcome == "unknown":
-            return ("Outcome unknown: the request was sent but no answer came, so it may or may "
-                    "not have been applied. Refresh to check; it was not retried.")
+            return (
+                "Outcome unknown: the request was sent but no answer came, so it may or may "
+                "not have been applied. Refresh to check; it was not retried."
+            )
         return self.error.message
 
 
@@ -64,8 +66,13 @@ def perform(request, cluster, action, target, details, send):
         send()
     except ImageManagerError as error:
         result = Outcome(classify(error), error)
-        record_outcome(intent, result.outcome, status=error.status, message=result.message,
-                       details={"error": error.excerpt} if error.excerpt else None)
+        record_outcome(
+            intent,
+            result.outcome,
+            status=error.status,
+            message=result.message,
+            details={"error": error.excerpt} if error.excerpt else None,
+        )
         return result
     except BaseException as error:
         # A bug of ours between sending and answering: the call may have gone out.
@@ -78,6 +85,7 @@ def perform(request, cluster, action, target, details, send):
 # Double-submit protection: each confirmation form carries a signed, single-use token; the
 # first POST that claims it (an atomic cache add, shared by all workers) is the only one sent.
 
+
 def confirmation_token(user, purpose):
     payload = {"user": user.pk, "purpose": purpose, "nonce": secrets.token_urlsafe(12)}
     return signing.dumps(payload, salt="imgdash.confirm", compress=True)
@@ -89,7 +97,11 @@ def claim_confirmation(user, purpose, token):
         data = signing.loads(token or "", salt="imgdash.confirm", max_age=CONFIRMATION_MAX_AGE)
     except signing.BadSignature:
         return False
-    if not isinstance(data, dict) or data.get("user") != user.pk or \
-            data.get("purpose") != purpose or not data.get("nonce"):
+    if (
+        not isinstance(data, dict)
+        or data.get("user") != user.pk
+        or data.get("purpose") != purpose
+        or not data.get("nonce")
+    ):
         return False
     return cache.add(f"confirm-used:{data['nonce']}", 1, timeout=CONFIRMATION_MAX_AGE + 60)

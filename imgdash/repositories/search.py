@@ -41,8 +41,9 @@ def parse_query(text, namespace="", scope=""):
             if value in SCOPES:
                 query.scopes.add(value)
             else:
-                query.problems.append(f"scope:{value} is not a scope; use scope:global or "
-                                      "scope:namespace")
+                query.problems.append(
+                    f"scope:{value} is not a scope; use scope:global or scope:namespace"
+                )
         elif sep and key == "tag" and value:
             query.tags.append(value)
         else:
@@ -129,15 +130,16 @@ def paginate(entries, number, size):
     pages = max(1, -(-count // size))
     number = min(number, pages)  # a page past the end shows the last one
     start = (number - 1) * size
-    return Page(entries[start:start + size], number, count, size)
+    return Page(entries[start : start + size], number, count, size)
 
 
 def namespace_totals(entries):
     """Per namespace: repositories, tags and compressed bytes, largest first."""
     totals = {}
     for entry in entries:
-        row = totals.setdefault(entry.namespace, {"namespace": entry.namespace,
-                                                  "repositories": 0, "tags": 0, "size": 0})
+        row = totals.setdefault(
+            entry.namespace, {"namespace": entry.namespace, "repositories": 0, "tags": 0, "size": 0}
+        )
         row["repositories"] += 1
         row["tags"] += entry.tag_count
         row["size"] += entry.size

@@ -56,11 +56,19 @@ def repository_list(request, cluster, client):
     sort_key, descending = search.parse_sort(request.GET.get("sort", "name"))
     params = request.GET.copy()
     params.pop("refresh", None)
-    context = {"params": params, "cluster": cluster, "nav_section": "repositories", "q": q,
-               "namespace": namespace, "scope": scope if scope in search.SCOPES else "",
-               "sort_key": sort_key, "descending": descending,
-               "sort": ("-" if descending else "") + sort_key,
-               "page_sizes": search.PAGE_SIZES, "scope_help": SCOPE_HELP}
+    context = {
+        "params": params,
+        "cluster": cluster,
+        "nav_section": "repositories",
+        "q": q,
+        "namespace": namespace,
+        "scope": scope if scope in search.SCOPES else "",
+        "sort_key": sort_key,
+        "descending": descending,
+        "sort": ("-" if descending else "") + sort_key,
+        "page_sizes": search.PAGE_SIZES,
+        "scope_help": SCOPE_HELP,
+    }
     try:
         snapshot = repository_index(request.user, cluster, client, refresh=refresh)
     except Unauthorized:
@@ -74,10 +82,14 @@ def repository_list(request, cluster, client):
         return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
     query = search.parse_query(q, namespace, scope)
     found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
-    page = search.paginate(found, search.parse_page(request.GET.get("page")),
-                           search.parse_page_size(request.GET.get("per_page")))
-    context.update({"snapshot": snapshot, "query": query, "page": page,
-                    "total": len(snapshot.entries)})
+    page = search.paginate(
+        found,
+        search.parse_page(request.GET.get("page")),
+        search.parse_page_size(request.GET.get("per_page")),
+    )
+    context.update(
+        {"snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries)}
+    )
     template = fragment_or_page(request, "repositories/list.html", "results")
     if "#" not in template:  # the namespace filter sits outside the results fragment
         context["namespaces"] = sorted({e.namespace for e in snapshot.entries})
@@ -92,8 +104,12 @@ def repository_list(request, cluster, client):
 @cluster_client_view
 def repository_detail(request, cluster, client, name):
     valid_name_or_404(name)
-    context = {"cluster": cluster, "name": name, "nav_section": "repositories",
-               "scope_help": SCOPE_HELP}
+    context = {
+        "cluster": cluster,
+        "name": name,
+        "nav_section": "repositories",
+        "scope_help": SCOPE_HELP,
+    }
     try:
         # Always from the cluster, never the index: new tags and revoked tokens show at once.
         context["repository"] = client.get_repository(name)
@@ -102,8 +118,7 @@ def repository_detail(request, cluster, client, name):
     except ImageManagerError as error:
         context["error"] = error
         context["gone"] = isinstance(error, NotFound)
-        return render(request, "repositories/detail.html", context,
-                      status=upstream_status(error))
+        return render(request, "repositories/detail.html", context, status=upstream_status(error))
     return render(request, "repositories/detail.html", context)
 
 
@@ -118,13 +133,16 @@ def cluster_status(request, cluster, client):
         raise
     except ImageManagerError as error:
         context["error"] = error
-        return render(request, "repositories/status.html", context,
-                      status=upstream_status(error))
+        return render(request, "repositories/status.html", context, status=upstream_status(error))
     return render(request, "repositories/status.html", context)
 
 
-STORAGE_COLUMNS = [("namespace", "Namespace", ""), ("repositories", "Repositories", "num"),
-                   ("tags", "Tags", "num"), ("size", "Size", "num")]
+STORAGE_COLUMNS = [
+    ("namespace", "Namespace", ""),
+    ("repositories", "Repositories", "num"),
+    ("tags", "Tags", "num"),
+    ("size", "Size", "num"),
+]
 STORAGE_SORTS = {key for key, _, _ in STORAGE_COLUMNS}
 
 
@@ -139,8 +157,7 @@ def storage(request, cluster, client):
         raise
     except ImageManagerError as error:
         context["error"] = error
-        return render(request, "repositories/storage.html", context,
-                      status=upstream_status(error))
+        return render(request, "repositories/storage.html", context, status=upstream_status(error))
     rows = search.namespace_totals(snapshot.entries)
     sort = request.GET.get("sort", "-size")
     key = sort.lstrip("-")
@@ -148,9 +165,15 @@ def storage(request, cluster, client):
         rows.sort(key=lambda row: (row[key], row["namespace"]), reverse=sort.startswith("-"))
     else:
         sort = "-size"
-    context.update({"snapshot": snapshot, "rows": rows, "sort": sort,
-                    "storage_columns": STORAGE_COLUMNS,
-                    "chart": chart_rows(rows)})
+    context.update(
+        {
+            "snapshot": snapshot,
+            "rows": rows,
+            "sort": sort,
+            "storage_columns": STORAGE_COLUMNS,
+            "chart": chart_rows(rows),
+        }
+    )
     return render(request, "repositories/storage.html", context)
 
 
@@ -158,6 +181,12 @@ def chart_rows(rows, limit=15):
     """Bars for the SVG chart: the largest namespaces by size, positioned server-side."""
     top = sorted(rows, key=lambda row: -row["size"])[:limit]
     largest = top[0]["size"] if top and top[0]["size"] else 1
-    return [{"namespace": row["namespace"] or "(none)", "size": row["size"],
-             "y": index * 26, "width": round(560 * row["size"] / largest, 1)}
-            for index, row in enumerate(top)]
+    return [
+        {
+            "namespace": row["namespace"] or "(none)",
+            "size": row["size"],
+            "y": index * 26,
+            "width": round(560 * row["size"] / largest, 1),
+        }
+        for index, row in enumerate(top)
+    ]

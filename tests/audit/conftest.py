@@ -36,8 +36,9 @@ def admin_client(client, superuser):
 def prod(db):
     from imgdash.clusters.models import Cluster
 
-    return Cluster.objects.create(name="Prod", slug="prod", api_url="https://prod.example.com:8443"
-                                  "/image-manager/api/v1")
+    return Cluster.objects.create(
+        name="Prod", slug="prod", api_url="https://prod.example.com:8443/image-manager/api/v1"
+    )
 
 
 @pytest.fixture

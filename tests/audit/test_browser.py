@@ -10,8 +10,14 @@ from imgdash.audit.log import record_event
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "browser-test-password-1"
 
 
@@ -38,8 +44,15 @@ def test_it_filters_the_log_and_expands_a_row(chromium_page, django_user_model):
     django_user_model.objects.create_superuser("audra", "audra@example.com", PASSWORD)
     for n in range(3):
         record_event(None, "credential.connect", target=f"credential c{n}")
-    record_event(None, "repository.scope", outcome="refused", target="team/app", status=403,
-                 message="Forbidden", details={"before": "namespace", "after": "global"})
+    record_event(
+        None,
+        "repository.scope",
+        outcome="refused",
+        target="team/app",
+        status=403,
+        message="Forbidden",
+        details={"before": "namespace", "after": "global"},
+    )
 
     page = chromium_page
     page.goto("/accounts/login/")

@@ -27,7 +27,11 @@ def test_disconnecting_a_credential_is_recorded(client, user, prod):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="credential.disconnect")
     assert (event.outcome, event.actor, event.cluster, event.cluster_name) == (
-        "ok", user, prod, "Prod")
+        "ok",
+        user,
+        prod,
+        "Prod",
+    )
     assert event.target == f"credential {credential.fingerprint}"
     assert token not in repr(AuditEvent.objects.values().get(pk=event.pk))
     assert not Credential.objects.filter(user=user).exists()

@@ -25,15 +25,19 @@ def test_it_refuses_to_delete_a_row(events):
     assert AuditEvent.objects.count() == 5
 
 
-@pytest.mark.parametrize("change", [
-    lambda: AuditEvent.objects.update(target="x"),
-    lambda: AuditEvent.objects.filter(action="credential.connect").update(target="x"),
-    lambda: AuditEvent.objects.all().delete(),
-    lambda: AuditEvent.objects.filter(pk__gt=0).delete(),
-    lambda: AuditEvent.objects.bulk_update(list(AuditEvent.objects.all()), ["target"]),
-    lambda: AuditEvent.objects.update_or_create(pk=AuditEvent.objects.first().pk,
-                                                defaults={"target": "x"}),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: AuditEvent.objects.update(target="x"),
+        lambda: AuditEvent.objects.filter(action="credential.connect").update(target="x"),
+        lambda: AuditEvent.objects.all().delete(),
+        lambda: AuditEvent.objects.filter(pk__gt=0).delete(),
+        lambda: AuditEvent.objects.bulk_update(list(AuditEvent.objects.all()), ["target"]),
+        lambda: AuditEvent.objects.update_or_create(
+            pk=AuditEvent.objects.first().pk, defaults={"target": "x"}
+        ),
+    ],
+)
 def test_its_queryset_refuses_bulk_changes(events, change):
     with pytest.raises(AppendOnlyError):
         change()
@@ -58,13 +62,18 @@ def test_the_admin_is_read_only(admin_client, events):
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
     assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
-    assert admin_client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])
-                            ).status_code == 403
-    posted = admin_client.post(reverse("admin:audit_auditevent_change", args=[event.pk]),
-                               {"target": "edited"})
+    assert (
+        admin_client.get(reverse("admin:audit_auditevent_delete", args=[event.pk])).status_code
+        == 403
+    )
+    posted = admin_client.post(
+        reverse("admin:audit_auditevent_change", args=[event.pk]), {"target": "edited"}
+    )
     assert posted.status_code == 403
-    bulk = admin_client.post(reverse("admin:audit_auditevent_changelist"),
-                             {"action": "delete_selected", "_selected_action": [event.pk]})
+    bulk = admin_client.post(
+        reverse("admin:audit_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk]},
+    )
     assert bulk.status_code in (200, 302)
     assert AuditEvent.objects.count() == rows
     assert AuditEvent.objects.get(pk=event.pk).target == "credential f0"
@@ -81,13 +90,19 @@ def test_the_admin_grants_no_write_permission(rf, superuser):
 
 
 @postgresql_only
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_auditevent SET target = 'edited'",
-    "DELETE FROM audit_auditevent",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_auditevent SET target = 'edited'",
+        "DELETE FROM audit_auditevent",
+    ],
+)
 def test_postgresql_rejects_updates_and_deletes(events, statement):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), \
-            connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(statement)
     assert AuditEvent.objects.count() == 5
     assert not AuditEvent.objects.filter(target="edited").exists()
@@ -96,8 +111,9 @@ def test_postgresql_rejects_updates_and_deletes(events, statement):
 @postgresql_only
 def test_postgresql_still_accepts_new_rows(events):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = %s",
-                       ["audit_auditevent_append_only"])
+        cursor.execute(
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = %s", ["audit_auditevent_append_only"]
+        )
         assert cursor.fetchone() == ("O",)
     record_event(None, "auth.sign_out")
     assert AuditEvent.objects.count() == 6

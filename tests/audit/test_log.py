@@ -37,9 +37,15 @@ def all_text(event):
 
 
 def test_it_records_who_where_and_what(user, prod):
-    event = record_event(request_for(user), "credential.disconnect", cluster=prod,
-                         target="credential ab12", status=200, message="Token deleted",
-                         details={"method": "token"})
+    event = record_event(
+        request_for(user),
+        "credential.disconnect",
+        cluster=prod,
+        target="credential ab12",
+        status=200,
+        message="Token deleted",
+        details={"method": "token"},
+    )
     event = AuditEvent.objects.get(pk=event.pk)
     assert event.actor == user
     assert event.actor_username == "val"
@@ -47,8 +53,11 @@ def test_it_records_who_where_and_what(user, prod):
     assert (event.action, event.outcome, event.status) == ("credential.disconnect", "ok", 200)
     assert (event.target, event.message) == ("credential ab12", "Token deleted")
     assert event.details == {"method": "token"}
-    assert (event.ip, event.user_agent, event.request_id) == ("10.1.2.3", "Mozilla/5.0 test",
-                                                             "req-123")
+    assert (event.ip, event.user_agent, event.request_id) == (
+        "10.1.2.3",
+        "Mozilla/5.0 test",
+        "req-123",
+    )
     assert event.created_at.tzinfo is not None
     assert event.action_label == "Disconnected a cluster token"
 
@@ -71,8 +80,10 @@ def test_it_keeps_names_readable_after_user_and_cluster_are_deleted(user, prod):
     prod.delete()
     event = AuditEvent.objects.get(pk=event.pk)
     assert (event.actor_username, event.cluster_name) == ("val", "Prod")
-    assert verify(AuditEvent.objects.order_by("id").values("id", "hash", *CONTENT_FIELDS)
-                  ).first_break is None
+    assert (
+        verify(AuditEvent.objects.order_by("id").values("id", "hash", *CONTENT_FIELDS)).first_break
+        is None
+    )
 
 
 def test_it_rejects_an_unknown_outcome(db):
@@ -84,8 +95,13 @@ def test_it_rejects_an_unknown_outcome(db):
 def test_it_escapes_control_characters_and_newlines(db, django_user_model):
     actor = django_user_model.objects.create_user("eve\nadmin")
     request = request_for(actor, HTTP_USER_AGENT="curl\r\n\x1b[31mfake")
-    event = record_event(request, "repository.delete", target="ns/app\nok\x00",
-                         message="line1\nline2\tend\u202e", details={"why": "a\nb"})
+    event = record_event(
+        request,
+        "repository.delete",
+        target="ns/app\nok\x00",
+        message="line1\nline2\tend\u202e",
+        details={"why": "a\nb"},
+    )
     event = AuditEvent.objects.get(pk=event.pk)
     assert event.actor_username == "eve\\nadmin"
     assert event.user_agent == "curl\\r\\n\\x1b[31mfake"
@@ -95,8 +111,13 @@ def test_it_escapes_control_characters_and_newlines(db, django_user_model):
 
 
 def test_it_caps_lengths(db):
-    event = record_event(None, "repository.scope", target="x" * 5000, message="y" * 5000,
-                         details={"error": "z" * 50000})
+    event = record_event(
+        None,
+        "repository.scope",
+        target="x" * 5000,
+        message="y" * 5000,
+        details={"error": "z" * 50000},
+    )
     assert len(event.target) == 500
     assert len(event.message) == 1000
     assert len(event.details["error"]) == 2000
@@ -105,13 +126,22 @@ def test_it_caps_lengths(db):
 
 
 def test_it_redacts_secrets_by_key_name(db):
-    event = record_event(None, "credential.connect", details={
-        "token": "abc", "Password": "hunter2", "client_secret": "s", "authorization": "Basic x",
-        "nested": {"id_token": "t", "items": [{"api_key": "k", "size": 3}]},
-        "method": "password",
-    })
+    event = record_event(
+        None,
+        "credential.connect",
+        details={
+            "token": "abc",
+            "Password": "hunter2",
+            "client_secret": "s",
+            "authorization": "Basic x",
+            "nested": {"id_token": "t", "items": [{"api_key": "k", "size": 3}]},
+            "method": "password",
+        },
+    )
     assert event.details == {
-        "token": "[redacted]", "Password": "[redacted]", "client_secret": "[redacted]",
+        "token": "[redacted]",
+        "Password": "[redacted]",
+        "client_secret": "[redacted]",
         "authorization": "[redacted]",
         "nested": {"id_token": "[redacted]", "items": [{"api_key": "[redacted]", "size": 3}]},
         "method": "password",
@@ -119,9 +149,13 @@ def test_it_redacts_secrets_by_key_name(db):
 
 
 def test_it_redacts_anything_that_looks_like_a_token(db):
-    event = record_event(None, "credential.connect_failed", target=f"x {JWT}",
-                         message=f"Authorization: Bearer {JWT} and Bearer abcdefgh12345",
-                         details={"error": f"bad {JWT}", "list": [JWT]})
+    event = record_event(
+        None,
+        "credential.connect_failed",
+        target=f"x {JWT}",
+        message=f"Authorization: Bearer {JWT} and Bearer abcdefgh12345",
+        details={"error": f"bad {JWT}", "list": [JWT]},
+    )
     assert JWT not in all_text(event)
     assert "abcdefgh12345" not in event.message
     assert event.target == "x [redacted token]"
@@ -129,9 +163,18 @@ def test_it_redacts_anything_that_looks_like_a_token(db):
 
 
 def test_it_stores_details_that_hash_the_same_after_a_round_trip(db):
-    details = {"when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), "big": 1e20, "ratio": 0.1,
-               "nan": float("nan"), "size": 2**40, "none": None, "ok": True, "text": "é ✓",
-               "tuple": (1, 2), "other": object}
+    details = {
+        "when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        "big": 1e20,
+        "ratio": 0.1,
+        "nan": float("nan"),
+        "size": 2**40,
+        "none": None,
+        "ok": True,
+        "text": "é ✓",
+        "tuple": (1, 2),
+        "other": object,
+    }
     event = record_event(None, "repository.delete", details=details)
     stored = AuditEvent.objects.values("hash", *CONTENT_FIELDS).get(pk=event.pk)
     assert event_hash(stored) == stored["hash"] == event.hash
@@ -150,16 +193,25 @@ def test_it_chains_each_row_to_the_one_before(db):
 
 
 def test_it_links_an_outcome_to_its_intent(user, prod):
-    intent = record_intent(request_for(user), "repository.scope", cluster=prod, target="ns/app",
-                           details={"from": "namespace", "to": "global"})
+    intent = record_intent(
+        request_for(user),
+        "repository.scope",
+        cluster=prod,
+        target="ns/app",
+        details={"from": "namespace", "to": "global"},
+    )
     assert intent.outcome == "intent"
-    outcome = record_outcome(intent, "refused", status=403, message="Forbidden",
-                             details={"error": "not allowed"})
+    outcome = record_outcome(
+        intent, "refused", status=403, message="Forbidden", details={"error": "not allowed"}
+    )
     assert outcome.pk != intent.pk
     assert outcome.intent == intent
     assert list(intent.outcomes.all()) == [outcome]
-    assert (outcome.action, outcome.target, outcome.cluster_id) == ("repository.scope", "ns/app",
-                                                                    prod.pk)
+    assert (outcome.action, outcome.target, outcome.cluster_id) == (
+        "repository.scope",
+        "ns/app",
+        prod.pk,
+    )
     assert (outcome.actor_id, outcome.actor_username) == (user.pk, "val")
     assert (outcome.ip, outcome.request_id) == ("10.1.2.3", "req-123")
     assert (outcome.outcome, outcome.status) == ("refused", 403)
@@ -172,7 +224,9 @@ def test_it_records_every_kind_of_outcome(db, outcome):
     intent = record_intent(None, "repository.delete", target="ns/app")
     record_outcome(intent, outcome)
     assert list(AuditEvent.objects.order_by("id").values_list("outcome", flat=True)) == [
-        "intent", outcome]
+        "intent",
+        outcome,
+    ]
 
 
 def test_it_refuses_an_outcome_without_an_intent(db):
@@ -226,7 +280,9 @@ def test_it_commits_the_intent_before_the_upstream_call():
         record_outcome(intent, "unknown", message=str(error))
     assert observed == {"in_transaction": False, "visible_elsewhere": 1}
     assert list(AuditEvent.objects.order_by("id").values_list("outcome", flat=True)) == [
-        "intent", "unknown"]
+        "intent",
+        "unknown",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -243,9 +299,11 @@ def test_it_keeps_the_intent_when_the_process_dies_before_the_outcome():
     assert not intent.outcomes.exists()
 
 
-@pytest.mark.skipif(connection.vendor == "sqlite",
-                    reason="SQLite's in-memory test database cannot be shared by writers; "
-                    "see test_concurrent_processes_never_fork_the_chain")
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's in-memory test database cannot be shared by writers; "
+    "see test_concurrent_processes_never_fork_the_chain",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_chain():
     errors = []
@@ -291,15 +349,24 @@ for n in range(count):
 
 def test_concurrent_processes_never_fork_the_chain(tmp_path):
     """Four processes (like gunicorn workers) on one SQLite file write at the same moment."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-           "IMGDASH_DATA_DIR": str(tmp_path), "IMGDASH_TESTING": "1",
-           "DJANGO_SETTINGS_MODULE": "imgdash.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "IMGDASH_DATA_DIR": str(tmp_path),
+        "IMGDASH_TESTING": "1",
+        "DJANGO_SETTINGS_MODULE": "imgdash.settings",
+    }
     run = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "timeout": 120}
     migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)
     assert migrated.returncode == 0, migrated.stderr
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, str(n), "25", str(tmp_path)],
-                         env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(n), "25", str(tmp_path)],
+            env=env,
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(4)
     ]
     deadline = time.time() + 60
@@ -333,5 +400,4 @@ def test_it_trusts_forwarded_for_only_as_far_as_the_proxies_go(rf):
 def test_clean_text_never_lets_control_characters_through(text, limit):
     cleaned = clean_text(text, limit)
     assert len(cleaned) <= limit
-    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029"
-                   for c in cleaned)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in "\u2028\u2029" for c in cleaned)

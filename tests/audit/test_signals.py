@@ -12,8 +12,12 @@ def alice(django_user_model):
 
 
 def test_it_records_a_sign_in(client, alice):
-    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD},
-                           HTTP_USER_AGENT="Firefox/140", REMOTE_ADDR="192.0.2.7")
+    response = client.post(
+        "/accounts/login/",
+        {"username": "alice", "password": PASSWORD},
+        HTTP_USER_AGENT="Firefox/140",
+        REMOTE_ADDR="192.0.2.7",
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome) == ("auth.sign_in", "ok")
@@ -23,8 +27,9 @@ def test_it_records_a_sign_in(client, alice):
 
 
 def test_it_records_a_failed_sign_in_without_the_password(client, alice):
-    response = client.post("/accounts/login/",
-                           {"username": "alice", "password": "guess-" + PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": "guess-" + PASSWORD}
+    )
     assert response.status_code == 200
     event = AuditEvent.objects.get()
     assert (event.action, event.outcome) == ("auth.sign_in_failed", "failed")
@@ -46,7 +51,9 @@ def test_it_records_a_sign_out(client, alice):
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert list(AuditEvent.objects.order_by("id").values_list("action", "actor_username")) == [
-        ("auth.sign_in", "alice"), ("auth.sign_out", "alice")]
+        ("auth.sign_in", "alice"),
+        ("auth.sign_out", "alice"),
+    ]
 
 
 def test_signing_out_when_not_signed_in_records_nothing(client, db):

@@ -38,18 +38,26 @@ def test_it_catches_an_edited_row_whose_hash_was_recomputed(events, tamper):
     forged = AuditEvent.objects.get(pk=events[2].pk)
     forged.target = "credential ff"
     link([forged], prev_hash=forged.prev_hash)
-    tamper("UPDATE {table} SET target = %s, hash = %s WHERE id = %s",
-           [forged.target, forged.hash, forged.pk])
-    with pytest.raises(CommandError, match=rf"Row 4 \(id {events[3].pk}, .*prev_hash does not "
-                                           rf"match row 3 \(id {events[2].pk}\)"):
+    tamper(
+        "UPDATE {table} SET target = %s, hash = %s WHERE id = %s",
+        [forged.target, forged.hash, forged.pk],
+    )
+    with pytest.raises(
+        CommandError,
+        match=rf"Row 4 \(id {events[3].pk}, .*prev_hash does not "
+        rf"match row 3 \(id {events[2].pk}\)",
+    ):
         verify_audit()
 
 
 def test_it_catches_a_removed_row(events, tamper):
     tamper("DELETE FROM {table} WHERE id = %s", [events[1].pk])
-    with pytest.raises(CommandError, match=rf"Row 2 \(id {events[2].pk}, .*prev_hash does not "
-                                           rf"match row 1 \(id {events[0].pk}\): a row was "
-                                           "removed or inserted"):
+    with pytest.raises(
+        CommandError,
+        match=rf"Row 2 \(id {events[2].pk}, .*prev_hash does not "
+        rf"match row 1 \(id {events[0].pk}\): a row was "
+        "removed or inserted",
+    ):
         verify_audit()
 
 
@@ -62,18 +70,34 @@ def test_it_catches_removed_first_rows(events, tamper):
 def test_it_catches_an_inserted_row(db):
     first = record_event(None, "auth.sign_in", target="alice")
     # Rows 10 and 20 after it, leaving room for a forgery in between.
-    later = [AuditEvent(id=first.pk + gap, created_at=first.created_at, action="auth.sign_out",
-                        outcome="ok", target=f"row {gap}") for gap in (10, 20)]
+    later = [
+        AuditEvent(
+            id=first.pk + gap,
+            created_at=first.created_at,
+            action="auth.sign_out",
+            outcome="ok",
+            target=f"row {gap}",
+        )
+        for gap in (10, 20)
+    ]
     link(later, prev_hash=first.hash)
     AuditEvent.objects.bulk_create(later)
     assert "Checked 3 rows" in verify_audit()
 
-    forged = AuditEvent(id=first.pk + 15, created_at=first.created_at, action="repository.delete",
-                        outcome="ok", target="ns/covered-up")
+    forged = AuditEvent(
+        id=first.pk + 15,
+        created_at=first.created_at,
+        action="repository.delete",
+        outcome="ok",
+        target="ns/covered-up",
+    )
     link([forged], prev_hash=later[0].hash)  # a perfectly hashed row claiming its place
     AuditEvent.objects.bulk_create([forged])
-    with pytest.raises(CommandError, match=rf"Row 4 \(id {later[1].pk}, .*prev_hash does not "
-                                           rf"match row 3 \(id {forged.pk}\)"):
+    with pytest.raises(
+        CommandError,
+        match=rf"Row 4 \(id {later[1].pk}, .*prev_hash does not "
+        rf"match row 3 \(id {forged.pk}\)",
+    ):
         verify_audit()
 
 

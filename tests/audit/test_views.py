@@ -22,9 +22,13 @@ def targets(response):
 
 def dated(day, target, **fields):
     """A row at a given UTC date (bulk-inserted: record_event always stamps now)."""
-    event = AuditEvent(created_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
-                       action=fields.pop("action", "repository.delete"),
-                       outcome=fields.pop("outcome", "ok"), target=target, **fields)
+    event = AuditEvent(
+        created_at=datetime.fromisoformat(day).replace(tzinfo=UTC),
+        action=fields.pop("action", "repository.delete"),
+        outcome=fields.pop("outcome", "ok"),
+        target=target,
+        **fields,
+    )
     last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     link([event], prev_hash=last or "0" * 64)
     AuditEvent.objects.bulk_create([event])
@@ -34,10 +38,24 @@ def dated(day, target, **fields):
 @pytest.fixture
 def mixed(user, auditor, prod):
     record_event(None, "credential.connect", actor=user, cluster=prod, target="credential v1")
-    record_event(None, "repository.delete", outcome="refused", actor=auditor, cluster=prod,
-                 target="team/app", status=403, message="Forbidden by the cluster")
-    record_event(None, "repository.scope", outcome="failed", actor=user, target="team/web",
-                 message="connection reset")
+    record_event(
+        None,
+        "repository.delete",
+        outcome="refused",
+        actor=auditor,
+        cluster=prod,
+        target="team/app",
+        status=403,
+        message="Forbidden by the cluster",
+    )
+    record_event(
+        None,
+        "repository.scope",
+        outcome="failed",
+        actor=user,
+        target="team/web",
+        message="connection reset",
+    )
     record_event(None, "access.denied", outcome="denied", actor=user, target="/clusters/")
 
 
@@ -71,16 +89,19 @@ def test_other_users_see_only_their_own_actions(client, user, mixed):
     assert targets(client.get(URL, {"actor": "audra"})) == []
 
 
-@pytest.mark.parametrize(("params", "expected"), [
-    ({"actor": "AUDRA"}, ["audra", "team/app"]),
-    ({"action": "repository.delete"}, ["team/app"]),
-    ({"outcome": "denied"}, ["/clusters/"]),
-    ({"cluster": "prod"}, ["team/app", "credential v1"]),
-    ({"q": "team/"}, ["team/web", "team/app"]),
-    ({"q": "RESET"}, ["team/web"]),
-    ({"outcome": "failed", "actor": "val"}, ["team/web"]),
-    ({"q": "nothing like this"}, []),
-])
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"actor": "AUDRA"}, ["audra", "team/app"]),
+        ({"action": "repository.delete"}, ["team/app"]),
+        ({"outcome": "denied"}, ["/clusters/"]),
+        ({"cluster": "prod"}, ["team/app", "credential v1"]),
+        ({"q": "team/"}, ["team/web", "team/app"]),
+        ({"q": "RESET"}, ["team/web"]),
+        ({"outcome": "failed", "actor": "val"}, ["team/web"]),
+        ({"q": "nothing like this"}, []),
+    ],
+)
 def test_it_filters(client, auditor, mixed, params, expected):
     client.force_login(auditor)
     response = client.get(URL, params)
@@ -89,8 +110,12 @@ def test_it_filters(client, auditor, mixed, params, expected):
 
 
 def test_it_filters_by_inclusive_dates(client, auditor):
-    for day in ("2026-03-01T23:59:59", "2026-03-02T00:00:00", "2026-03-03T23:59:59.999999",
-                "2026-03-04T00:00:00"):
+    for day in (
+        "2026-03-01T23:59:59",
+        "2026-03-02T00:00:00",
+        "2026-03-03T23:59:59.999999",
+        "2026-03-04T00:00:00",
+    ):
         dated(day, day[:10] + day[11:13])
     client.force_login(auditor)
     response = client.get(URL, {"since": "2026-03-02", "until": "2026-03-03"})
@@ -100,11 +125,18 @@ def test_it_filters_by_inclusive_dates(client, auditor):
     assert targets(client.get(URL, {"until": "2026-03-01"})) == ["2026-03-0123"]
 
 
-@pytest.mark.parametrize("params", [
-    {"since": "yesterday"}, {"until": "2026-02-30"}, {"since": "2026-13-01"},
-    {"since": "2026-05-02", "until": "2026-05-01"}, {"outcome": "perhaps"},
-    {"cluster": "no-such-cluster"}, {"since": "9999-12-31", "until": "9999-12-31"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "yesterday"},
+        {"until": "2026-02-30"},
+        {"since": "2026-13-01"},
+        {"since": "2026-05-02", "until": "2026-05-01"},
+        {"outcome": "perhaps"},
+        {"cluster": "no-such-cluster"},
+        {"since": "9999-12-31", "until": "9999-12-31"},
+    ],
+)
 def test_it_explains_a_bad_filter_instead_of_failing(client, auditor, params):
     client.force_login(auditor)
     response = client.get(URL, params)
@@ -149,8 +181,13 @@ def test_the_full_page_has_the_htmx_filter_form(client, auditor, mixed):
     html = client.get(URL, {"outcome": "refused"}).content.decode()
     assert "<html" in html
     form = re.search(r'<form class="card" id="audit-filters"[^>]*>', html).group()
-    for attribute in ('hx-get="/audit/"', 'hx-target="#audit-results"', 'hx-push-url="true"',
-                      'hx-trigger="input delay:400ms, submit"', 'method="get"'):
+    for attribute in (
+        'hx-get="/audit/"',
+        'hx-target="#audit-results"',
+        'hx-push-url="true"',
+        'hx-trigger="input delay:400ms, submit"',
+        'method="get"',
+    ):
         assert attribute in form
     assert '<option value="refused" selected>' in html
 
@@ -162,8 +199,14 @@ def test_a_history_restore_gets_the_full_page(client, auditor, mixed):
 
 
 def test_each_row_expands_to_its_details(client, auditor, prod):
-    record_event(None, "repository.scope", actor=auditor, cluster=prod, target="team/app",
-                 details={"before": "namespace", "after": "global"})
+    record_event(
+        None,
+        "repository.scope",
+        actor=auditor,
+        cluster=prod,
+        target="team/app",
+        details={"before": "namespace", "after": "global"},
+    )
     client.force_login(auditor)
     html = client.get(URL, {"action": "repository.scope"}).content.decode()
     details = re.search(r'<details class="event-details">.*?</details>', html, re.S).group()
@@ -202,8 +245,9 @@ def test_it_exports_the_current_filter_as_csv(client, auditor, mixed):
     response = client.get(URL, {"cluster": "prod", "format": "csv", "page": "3"})
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert re.fullmatch(r'attachment; filename="imgdash-audit-\d{8}T\d{6}Z\.csv"',
-                        response["Content-Disposition"])
+    assert re.fullmatch(
+        r'attachment; filename="imgdash-audit-\d{8}T\d{6}Z\.csv"', response["Content-Disposition"]
+    )
     rows = list(csv.DictReader(io.StringIO(_body(response))))
     assert [row["target"] for row in rows] == ["team/app", "credential v1"]
     assert rows[0]["status"] == "403" and rows[0]["cluster"] == "Prod"
@@ -228,13 +272,18 @@ def test_exports_follow_the_same_permissions(client, user, mixed):
 
 
 def test_export_cells_cannot_run_as_formulas(client, auditor):
-    record_event(None, "repository.delete", target="=HYPERLINK(\"http://evil\")",
-                 message="+1", details={"note": "@SUM(A1)"})
+    record_event(
+        None,
+        "repository.delete",
+        target='=HYPERLINK("http://evil")',
+        message="+1",
+        details={"note": "@SUM(A1)"},
+    )
     record_event(None, "repository.delete", target="-2", message="\tTAB")
     client.force_login(auditor)
     export = client.get(URL, {"format": "csv", "action": "repository.delete"})
     rows = list(csv.DictReader(io.StringIO(_body(export))))
-    assert rows[1]["target"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[1]["target"] == '\'=HYPERLINK("http://evil")'
     assert rows[1]["message"] == "'+1"
     assert rows[0]["target"] == "'-2"
     assert rows[0]["message"] == "\\tTAB"  # already escaped when recorded

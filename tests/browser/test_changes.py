@@ -34,8 +34,11 @@ def still_same_page(page):
 
 
 def team_a(emulator, scope=None):
-    return [r for r in emulator.repositories.all()
-            if r["owner"] == "team-a" and (scope is None or r["scope"] == scope)]
+    return [
+        r
+        for r in emulator.repositories.all()
+        if r["owner"] == "team-a" and (scope is None or r["scope"] == scope)
+    ]
 
 
 def test_delete_dialog_enables_delete_only_for_the_exact_name(operator_page, emulator):
@@ -83,7 +86,8 @@ def test_scope_changes_inline_in_a_list_row(operator_page, emulator):
     page.goto(f"/clusters/emu/repositories/?q={name}")
     mark_page(page)
     row = page.locator("#repository-table tbody tr").filter(
-        has=page.locator(f"input[value='{name}']"))
+        has=page.locator(f"input[value='{name}']")
+    )
     row.get_by_role("link", name=f"Change the scope of {name}").click()
     row.locator("input[name=scope][value=global]").check()
     row.get_by_role("button", name="Save scope").click()

@@ -15,7 +15,8 @@ def detail_page(browser, live_server, make_user, connect, emulator):
     """A Viewer connected as the emulator's admin, allowed to use the clipboard, on the page
     of a repository whose first tag is a plain image with layers."""
     repository = next(
-        r for r in emulator.repositories.all()
+        r
+        for r in emulator.repositories.all()
         if r["tags"] and all(t["manifest"].get("layers") for t in r["tags"])
     )
     user = make_user("vera", "Viewer")
@@ -31,7 +32,8 @@ def detail_page(browser, live_server, make_user, connect, emulator):
 
 def tag_row(page, tag_name):
     return page.locator("#tag-table > tbody > tr").filter(
-        has=page.locator(f"td.mono > strong:text-is('{tag_name}')"))
+        has=page.locator(f"td.mono > strong:text-is('{tag_name}')")
+    )
 
 
 def test_it_shows_a_tags_layers_when_expanded(detail_page):
@@ -40,7 +42,8 @@ def test_it_shows_a_tags_layers_when_expanded(detail_page):
     digests = [layer["digest"] for layer in tag["manifest"]["layers"]]
     details = tag_row(page, tag["name"]).locator("details")
     expect(details.locator("summary")).to_have_text(
-        f"{len(digests)} layer{'s' if len(digests) != 1 else ''}")
+        f"{len(digests)} layer{'s' if len(digests) != 1 else ''}"
+    )
     first_layer = details.locator(f"td[title='{digests[0]}']")
     expect(first_layer).to_be_hidden()
 
@@ -60,7 +63,8 @@ def test_it_copies_the_pull_command(detail_page):
     command = page.locator("#pull-latest")
     tags = "|".join(re.escape(tag["name"]) for tag in repository["tags"])
     expect(command).to_have_text(
-        re.compile(rf"docker pull \S+/{re.escape(repository['name'])}:({tags})"))
+        re.compile(rf"docker pull \S+/{re.escape(repository['name'])}:({tags})")
+    )
     button = page.locator("button[data-copy='#pull-latest']")
     expect(button).to_have_text("Copy")
     page.evaluate("navigator.clipboard.writeText('')")  # the browser's clipboard is shared

@@ -83,7 +83,8 @@ def test_it_pages_and_sorts_without_a_page_load(repository_list, emulator):
     by_tags = sorted(repositories, key=lambda r: (tag_count(r), r["name"]), reverse=True)
     expect(names(page)).to_have_text([r["name"] for r in by_tags[:PER_PAGE]])
     expect(page.locator("#repository-table thead th[aria-sort]")).to_have_attribute(
-        "aria-sort", "descending")
+        "aria-sort", "descending"
+    )
     assert still_the_same_page(page)
 
 

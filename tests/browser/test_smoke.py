@@ -20,7 +20,8 @@ def test_it_signs_in_shows_the_navigation_and_signs_out(page, make_user, connect
     nav = page.get_by_role("navigation", name="Main")
     expect(nav.locator("#cluster-switcher summary")).to_have_text("Emulator")
     expect(nav.get_by_role("link", name="Repositories", exact=True)).to_have_attribute(
-        "aria-current", "page")
+        "aria-current", "page"
+    )
     expect(nav.get_by_role("link", name="Status", exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="Clusters", exact=True)).to_be_visible()
     expect(page.locator(".userbox")).to_contain_text("Signed in as vera")

@@ -13,8 +13,9 @@ def test_it_registers_an_https_cluster_with_a_ca_file(tmp_path):
 
     ca = tmp_path / "icp-router.crt"
     ca.write_text(_ca_pem())
-    call_command("add_cluster", "Prod East", f"https://master.example.com:8443{API}",
-                 "--ca-file", str(ca))
+    call_command(
+        "add_cluster", "Prod East", f"https://master.example.com:8443{API}", "--ca-file", str(ca)
+    )
     cluster = Cluster.objects.get(slug="prod-east")
     assert cluster.ca_pem.startswith("-----BEGIN CERTIFICATE-----")
     assert cluster.verify_tls
@@ -37,17 +38,29 @@ def test_a_bad_ca_file_is_refused(tmp_path):
     bogus = tmp_path / "ca.pem"
     bogus.write_text("this is not a certificate")
     with pytest.raises(CommandError, match="not PEM certificates"):
-        call_command("add_cluster", "x", f"https://m.example.com:8443{API}", "--ca-file",
-                     str(bogus))
+        call_command(
+            "add_cluster", "x", f"https://m.example.com:8443{API}", "--ca-file", str(bogus)
+        )
     with pytest.raises(CommandError, match="Cannot read the CA file"):
-        call_command("add_cluster", "x", f"https://m.example.com:8443{API}", "--ca-file",
-                     str(tmp_path / "missing.pem"))
+        call_command(
+            "add_cluster",
+            "x",
+            f"https://m.example.com:8443{API}",
+            "--ca-file",
+            str(tmp_path / "missing.pem"),
+        )
     assert not Cluster.objects.exists()
 
 
 def test_no_verify_is_explicit_and_visible(capsys):
-    call_command("add_cluster", "lab", f"https://lab.example.com:8443{API}", "--no-verify",
-                 "--registry", "mycluster.icp:8500")
+    call_command(
+        "add_cluster",
+        "lab",
+        f"https://lab.example.com:8443{API}",
+        "--no-verify",
+        "--registry",
+        "mycluster.icp:8500",
+    )
     cluster = Cluster.objects.get()
     assert not cluster.verify_tls
     assert cluster.tls_verification == "off"
@@ -57,8 +70,14 @@ def test_no_verify_is_explicit_and_visible(capsys):
 
 def test_ca_file_and_no_verify_exclude_each_other(tmp_path):
     with pytest.raises(CommandError):
-        call_command("add_cluster", "x", f"https://m.example.com:8443{API}", "--no-verify",
-                     "--ca-file", "x.pem")
+        call_command(
+            "add_cluster",
+            "x",
+            f"https://m.example.com:8443{API}",
+            "--no-verify",
+            "--ca-file",
+            "x.pem",
+        )
 
 
 def test_an_existing_cluster_changes_only_with_update():
@@ -87,9 +106,15 @@ def _ca_pem():
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM).decode()

@@ -53,8 +53,9 @@ def test_it_connects_with_a_pasted_token(client, operator, cluster, emulator):
 
 def test_it_connects_with_username_and_password(client, operator, cluster, emulator, caplog):
     caplog.set_level(logging.DEBUG)
-    response = client.post(f"/clusters/{cluster.slug}/connect/",
-                           {"username": "nsadmin", "password": "nsadmin"})
+    response = client.post(
+        f"/clusters/{cluster.slug}/connect/", {"username": "nsadmin", "password": "nsadmin"}
+    )
     assert response.status_code == 302
     assert Credential.objects.get(user=operator, cluster=cluster).subject == "nsadmin"
     assert "identitytoken" in " ".join(r.path for r in emulator.requests)
@@ -62,8 +63,9 @@ def test_it_connects_with_username_and_password(client, operator, cluster, emula
 
 
 def test_a_wrong_cluster_password_is_not_saved_and_says_why(client, operator, cluster, emulator):
-    response = client.post(f"/clusters/{cluster.slug}/connect/",
-                           {"username": "nsadmin", "password": "wrong"})
+    response = client.post(
+        f"/clusters/{cluster.slug}/connect/", {"username": "nsadmin", "password": "wrong"}
+    )
     assert response.status_code == 400
     assert not Credential.objects.exists()
     assert b"Not connected" in response.content
@@ -90,13 +92,16 @@ def test_an_expired_token_is_not_saved(client, operator, cluster, emulator):
     assert not Credential.objects.exists()
 
 
-@pytest.mark.parametrize("data", [
-    {"token": "not a jwt"},
-    {"token": "x" * 20000},
-    {},
-    {"username": "only-user"},
-    {"token": "a.b.c", "username": "u", "password": "p"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"token": "not a jwt"},
+        {"token": "x" * 20000},
+        {},
+        {"username": "only-user"},
+        {"token": "a.b.c", "username": "u", "password": "p"},
+    ],
+)
 def test_bad_forms_make_no_upstream_call(client, operator, cluster, emulator, data):
     response = client.post(f"/clusters/{cluster.slug}/connect/", data)
     assert response.status_code == 200
@@ -188,8 +193,9 @@ def test_a_401_marks_the_token_stale_and_sends_the_user_to_reconnect(
     client, operator, cluster, connect, emulator
 ):
     connect(operator, "operator")
-    emulator.faults.add(method="GET", path=r"/repositories/team-a/", status=401,
-                        body="token revoked\n")
+    emulator.faults.add(
+        method="GET", path=r"/repositories/team-a/", status=401, body="token revoked\n"
+    )
     page = f"/clusters/{cluster.slug}/repositories/team-a/app/"
     response = client.get(page)
     assert response.status_code == 302
@@ -201,8 +207,9 @@ def test_a_401_marks_the_token_stale_and_sends_the_user_to_reconnect(
     assert AuditEvent.objects.get(action="credential.stale").status == 401
     # Reconnecting brings the user back where they were.
     emulator.faults.clear()
-    again = client.post(response["Location"], {"token": emulator.issue_id_token("operator"),
-                                               "next": page})
+    again = client.post(
+        response["Location"], {"token": emulator.issue_id_token("operator"), "next": page}
+    )
     assert again["Location"] == page
     assert not Credential.objects.get().is_stale
 
@@ -214,8 +221,10 @@ def test_an_htmx_request_gets_hx_redirect_back_to_the_page_not_the_fragment(
     emulator.faults.add(method="GET", path=r"/repositories$", status=401)
     response = client.get(
         f"/clusters/{cluster.slug}/repositories/?q=nginx",
-        headers={"HX-Request": "true",
-                 "HX-Current-URL": f"http://testserver/clusters/{cluster.slug}/repositories/?q=x"},
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": f"http://testserver/clusters/{cluster.slug}/repositories/?q=x",
+        },
     )
     assert response.status_code == 200
     assert response["HX-Redirect"] == (
@@ -234,8 +243,9 @@ def test_a_403_keeps_the_token(client, operator, cluster, connect, emulator):
 
 
 def test_a_next_url_to_another_host_is_ignored(client, operator, cluster, emulator):
-    response = client.post(f"/clusters/{cluster.slug}/connect/",
-                           {"token": emulator.issue_id_token("operator"),
-                            "next": "https://evil.example/"})
+    response = client.post(
+        f"/clusters/{cluster.slug}/connect/",
+        {"token": emulator.issue_id_token("operator"), "next": "https://evil.example/"},
+    )
     assert response.status_code == 302
     assert "evil" not in response["Location"]

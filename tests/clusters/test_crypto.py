@@ -36,8 +36,7 @@ def test_the_token_is_not_stored_in_plain_text(make_user, cluster, settings):
     assert CANARY.split(".")[2] not in repr(rows)
 
 
-def test_rotation_reencrypts_with_the_new_key_and_reads_keep_working(make_user, cluster,
-                                                                      settings):
+def test_rotation_reencrypts_with_the_new_key_and_reads_keep_working(make_user, cluster, settings):
     from imgdash.clusters.services import save_credential
 
     old_key = settings.TOKEN_KEYS[0]

@@ -10,15 +10,15 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def tls_emulator(tmp_path_factory):
-    with EmulatorServer(repos=5, seed=3, tls=True,
-                        tls_dir=str(tmp_path_factory.mktemp("tls"))) as server:
+    with EmulatorServer(
+        repos=5, seed=3, tls=True, tls_dir=str(tmp_path_factory.mktemp("tls"))
+    ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def other_ca(tmp_path_factory):
-    with EmulatorServer(repos=1, tls=True,
-                        tls_dir=str(tmp_path_factory.mktemp("other"))) as server:
+    with EmulatorServer(repos=1, tls=True, tls_dir=str(tmp_path_factory.mktemp("other"))) as server:
         return server.ca_pem
 
 
@@ -49,8 +49,9 @@ def test_the_clusters_own_ca_verifies_it(client, operator, tls_emulator):
 
 def test_a_wrong_ca_fails_with_a_clear_tls_message(client, operator, tls_emulator, other_ca):
     cluster = register(tls_emulator, other_ca)
-    response = client.post(f"/clusters/{cluster.slug}/connect/",
-                           {"token": tls_emulator.issue_id_token("admin")})
+    response = client.post(
+        f"/clusters/{cluster.slug}/connect/", {"token": tls_emulator.issue_id_token("admin")}
+    )
     assert response.status_code == 400
     assert b"TLS verification" in response.content
     assert b"CA bundle" in response.content

@@ -12,16 +12,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def demo_env(data_dir):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "DJANGO_", "PYTEST"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "DJANGO_", "PYTEST"))
+    }
     env["IMGDASH_DATA_DIR"] = str(data_dir)
     return env
 
 
 def run_demo(data_dir, *args):
-    return subprocess.run([sys.executable, "manage.py", "demo", *args], cwd=ROOT,
-                          env=demo_env(data_dir), capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        [sys.executable, "manage.py", "demo", *args],
+        cwd=ROOT,
+        env=demo_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def free_port():
@@ -53,14 +62,18 @@ def test_demo_serves_the_sign_in_page_until_stopped(tmp_path):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "demo", "--repos", "30", "--addrport", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=demo_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=demo_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/",
-                                            timeout=2) as response:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=2
+                ) as response:
                     page = response.read().decode()
                 break
             except OSError:

@@ -4,9 +4,16 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-PROTECTED = ["/", "/clusters/", "/clusters/current/", "/clusters/emu/connect/", "/audit/",
-             "/clusters/emu/repositories/", "/clusters/emu/repositories/team-a/app/",
-             "/clusters/emu/status/"]
+PROTECTED = [
+    "/",
+    "/clusters/",
+    "/clusters/current/",
+    "/clusters/emu/connect/",
+    "/audit/",
+    "/clusters/emu/repositories/",
+    "/clusters/emu/repositories/team-a/app/",
+    "/clusters/emu/status/",
+]
 
 
 @pytest.mark.parametrize("url", PROTECTED)
@@ -25,8 +32,9 @@ def test_sign_in_page_is_public_and_has_the_form(client):
 
 def test_it_signs_in_and_out(client, make_user):
     make_user("vera", "Viewer")
-    response = client.post("/accounts/login/", {"username": "vera", "password":
-                                                 "correct-horse-battery-staple"})
+    response = client.post(
+        "/accounts/login/", {"username": "vera", "password": "correct-horse-battery-staple"}
+    )
     assert response.status_code == 302
     page = client.get("/clusters/")
     assert b"Signed in as <strong>vera</strong>" in page.content

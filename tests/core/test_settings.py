@@ -14,13 +14,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_manage(tmp_path, *args, **env):
     environ = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_"))
     }
     environ.update({"IMGDASH_DATA_DIR": str(tmp_path)}, **env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environ, capture_output=True,
-        text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -84,7 +90,14 @@ def test_production_cookies_and_headers_are_secure(tmp_path):
     result = run_manage(tmp_path, "shell", "--no-imports", "-c", code, **production_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "True", "True", "True", "True", "DENY", "same-origin", "False", "FileBasedCache",
+        "True",
+        "True",
+        "True",
+        "True",
+        "DENY",
+        "same-origin",
+        "False",
+        "FileBasedCache",
     ]
 
 

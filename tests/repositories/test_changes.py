@@ -32,8 +32,10 @@ def base(cluster, name):
 
 def rows(action):
     """The action log rows for an action, oldest first, as (outcome, target, status)."""
-    return [(e.outcome, e.target, e.status)
-            for e in AuditEvent.objects.filter(action=action).order_by("pk")]
+    return [
+        (e.outcome, e.target, e.status)
+        for e in AuditEvent.objects.filter(action=action).order_by("pk")
+    ]
 
 
 def writes(emulator, method):
@@ -74,16 +76,17 @@ def test_the_list_shows_the_new_scope_at_once(client, operator, cluster, emulato
     client.get(f"/clusters/{cluster.slug}/repositories/?q={name}")
     client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
     html = client.get(f"/clusters/{cluster.slug}/repositories/?q={name}").content.decode()
-    row = html[html.index(f'name="repository" value="{name}"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'name="repository" value="{name}"') :]
+    row = row[: row.index("</tr>")]
     assert 'class="badge global"' in row
     assert len([r for r in emulator.requests if r.path.endswith("/repositories")]) == 1
 
 
 def test_inline_scope_change_with_htmx_returns_the_badge(client, operator, cluster, emulator):
     name = team_a_repository(emulator, scope="namespace")["name"]
-    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        base(cluster, name) + "-/scope/", {"scope": "global"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert html.strip().startswith('<span class="scope-cell">')
@@ -157,8 +160,9 @@ def test_a_401_on_scope_is_logged_then_leads_to_reconnect(client, operator, clus
 
 
 def test_delete_confirmation_states_what_goes(client, operator, cluster, emulator):
-    repository = next(r for r in emulator.repositories.all()
-                      if r["owner"] == "team-a" and r.get("tags"))
+    repository = next(
+        r for r in emulator.repositories.all() if r["owner"] == "team-a" and r.get("tags")
+    )
     html = client.get(base(cluster, repository["name"]) + "-/delete/").content.decode()
     count = len(repository["tags"])
     assert f"all <strong>{count} tag{'s' if count != 1 else ''}</strong>" in html
@@ -172,10 +176,11 @@ def test_delete_with_the_exact_name_deletes_and_lands_on_the_list(
 ):
     name = team_a_repository(emulator)["name"]
     client.get(f"/clusters/{cluster.slug}/repositories/")
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name,
-                            "confirmation": confirmation_of(client, cluster, name)},
-                           follow=True)
+    response = client.post(
+        base(cluster, name) + "-/delete/",
+        {"confirm": name, "confirmation": confirmation_of(client, cluster, name)},
+        follow=True,
+    )
     assert response.redirect_chain[-1][0] == f"/clusters/{cluster.slug}/repositories/"
     assert emulator.repositories.get(name) is None
     html = response.content.decode()
@@ -189,8 +194,9 @@ def test_delete_with_the_exact_name_deletes_and_lands_on_the_list(
 def test_a_wrong_typed_name_makes_no_upstream_call(client, operator, cluster, emulator):
     name = team_a_repository(emulator)["name"]
     token = confirmation_of(client, cluster, name)
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name.upper(), "confirmation": token})
+    response = client.post(
+        base(cluster, name) + "-/delete/", {"confirm": name.upper(), "confirmation": token}
+    )
     assert response.status_code == 400
     assert b"The name you typed does not match" in response.content
     assert not writes(emulator, "DELETE")
@@ -205,8 +211,9 @@ def test_a_double_submit_sends_one_delete(client, operator, cluster, emulator):
     client.post(base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token})
     # A second tab submits the same confirmation; even if the name exists again, nothing goes.
     emulator.repositories.put(saved)
-    second = client.post(base(cluster, name) + "-/delete/",
-                         {"confirm": name, "confirmation": token}, follow=True)
+    second = client.post(
+        base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token}, follow=True
+    )
     assert b"was already submitted" in second.content
     assert len(writes(emulator, "DELETE")) == 1
     assert emulator.repositories.get(name) is not None
@@ -217,24 +224,28 @@ def test_delete_of_an_already_deleted_repository_says_already_gone(
 ):
     name = team_a_repository(emulator)["name"]
     token = confirmation_of(client, cluster, name)
-    emulator.faults.add(method="DELETE", path=r"/repositories/", status=404,
-                        body="repository not found\n")
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name, "confirmation": token}, follow=True)
+    emulator.faults.add(
+        method="DELETE", path=r"/repositories/", status=404, body="repository not found\n"
+    )
+    response = client.post(
+        base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token}, follow=True
+    )
     assert b"already gone" in response.content
     assert rows("repository.delete")[-1][0] == "refused"
     assert rows("repository.delete")[-1][2] == 404
 
 
-def test_a_cluster_refusal_of_delete_is_shown_and_logged(client, make_user, connect, cluster,
-                                                          emulator):
+def test_a_cluster_refusal_of_delete_is_shown_and_logged(
+    client, make_user, connect, cluster, emulator
+):
     user = make_user("olga", "Operator")
     connect(user, "operator")  # Operator upstream: may change scope, may not delete
     client.force_login(user)
     name = team_a_repository(emulator)["name"]
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name,
-                            "confirmation": confirmation_of(client, cluster, name)})
+    response = client.post(
+        base(cluster, name) + "-/delete/",
+        {"confirm": name, "confirmation": confirmation_of(client, cluster, name)},
+    )
     assert response.status_code == 409
     html = response.content.decode()
     assert "The cluster refused" in html and "Nothing was deleted." in html
@@ -249,8 +260,9 @@ def test_a_delete_that_times_out_is_unknown_and_never_retried(
     name = team_a_repository(emulator)["name"]
     token = confirmation_of(client, cluster, name)
     emulator.faults.add(method="DELETE", path=r"/repositories/", latency=2)
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name, "confirmation": token})
+    response = client.post(
+        base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token}
+    )
     assert response.status_code == 504
     assert b"Outcome unknown" in response.content
     assert len(writes(emulator, "DELETE")) == 1
@@ -263,8 +275,9 @@ def test_a_reset_connection_on_delete_is_unknown(client, operator, cluster, emul
     name = team_a_repository(emulator)["name"]
     token = confirmation_of(client, cluster, name)
     emulator.faults.add(method="DELETE", path=r"/repositories/", reset=True)
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name, "confirmation": token})
+    response = client.post(
+        base(cluster, name) + "-/delete/", {"confirm": name, "confirmation": token}
+    )
     assert response.status_code in (502, 504)
     assert len(writes(emulator, "DELETE")) == 1
     assert rows("repository.delete")[-1][0] in ("unknown", "failed")
@@ -275,9 +288,11 @@ def test_delete_via_htmx_redirects_the_page_to_the_list(client, operator, cluste
     dialog = client.get(base(cluster, name) + "-/delete/", headers={"HX-Request": "true"})
     assert dialog.content.decode().lstrip().startswith('<dialog id="delete-dialog"')
     token = re.search(r'name="confirmation" value="([^"]+)"', dialog.content.decode()).group(1)
-    response = client.post(base(cluster, name) + "-/delete/",
-                           {"confirm": name, "confirmation": token},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        base(cluster, name) + "-/delete/",
+        {"confirm": name, "confirmation": token},
+        headers={"HX-Request": "true"},
+    )
     assert response["HX-Redirect"] == f"/clusters/{cluster.slug}/repositories/"
 
 
@@ -285,12 +300,15 @@ def test_delete_via_htmx_redirects_the_page_to_the_list(client, operator, cluste
 
 
 @pytest.mark.parametrize("roles", [("Viewer",), ("Auditor",), ("Viewer", "Auditor")])
-@pytest.mark.parametrize(("method", "suffix", "data"), [
-    ("get", "-/scope/", {}),
-    ("post", "-/scope/", {"scope": "global"}),
-    ("get", "-/delete/", {}),
-    ("post", "-/delete/", {"confirm": "team-a/x"}),
-])
+@pytest.mark.parametrize(
+    ("method", "suffix", "data"),
+    [
+        ("get", "-/scope/", {}),
+        ("post", "-/scope/", {"scope": "global"}),
+        ("get", "-/delete/", {}),
+        ("post", "-/delete/", {"confirm": "team-a/x"}),
+    ],
+)
 def test_viewers_and_auditors_get_403_and_make_no_upstream_call(
     client, make_user, connect, cluster, emulator, roles, method, suffix, data
 ):
@@ -305,22 +323,28 @@ def test_viewers_and_auditors_get_403_and_make_no_upstream_call(
 
 
 @pytest.mark.parametrize("path", ["-/bulk-delete/", "../docker-token/"])
-def test_viewers_cannot_bulk_delete_or_get_docker_tokens(client, make_user, connect, cluster,
-                                                          emulator, path):
+def test_viewers_cannot_bulk_delete_or_get_docker_tokens(
+    client, make_user, connect, cluster, emulator, path
+):
     user = make_user("vera", "Viewer")
     connect(user, "admin")
     client.force_login(user)
-    url = {"-/bulk-delete/": f"/clusters/{cluster.slug}/repositories/-/bulk-delete/",
-           "../docker-token/": f"/clusters/{cluster.slug}/docker-token/"}[path]
+    url = {
+        "-/bulk-delete/": f"/clusters/{cluster.slug}/repositories/-/bulk-delete/",
+        "../docker-token/": f"/clusters/{cluster.slug}/docker-token/",
+    }[path]
     response = client.post(url, {"repository": "team-a/x", "confirm_count": "1"})
     assert response.status_code == 403
     assert not emulator.requests
 
 
-@pytest.mark.parametrize(("suffix", "data"), [
-    ("-/scope/", {"scope": "global"}),
-    ("-/delete/", {"confirm": "NAME"}),
-])
+@pytest.mark.parametrize(
+    ("suffix", "data"),
+    [
+        ("-/scope/", {"scope": "global"}),
+        ("-/delete/", {"confirm": "NAME"}),
+    ],
+)
 def test_csrf_is_enforced_on_every_write(make_user, connect, cluster, emulator, suffix, data):
     user = make_user("olga", "Operator")
     connect(user, "admin")
@@ -330,8 +354,9 @@ def test_csrf_is_enforced_on_every_write(make_user, connect, cluster, emulator, 
     data = {key: value.replace("NAME", name) for key, value in data.items()}
     assert client.post(base(cluster, name) + suffix, data).status_code == 403
     docker = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
-    bulk = client.post(f"/clusters/{cluster.slug}/repositories/-/bulk-delete/",
-                       {"repository": name})
+    bulk = client.post(
+        f"/clusters/{cluster.slug}/repositories/-/bulk-delete/", {"repository": name}
+    )
     assert docker.status_code == 403 and bulk.status_code == 403
     assert not [r for r in emulator.requests if r.method in ("PUT", "DELETE")]
     assert not [r for r in emulator.requests if r.path.endswith("/auth/token")]
@@ -360,8 +385,9 @@ def test_bulk_delete_confirms_then_deletes_each_with_its_own_result(
     assert "Type the number of repositories, 3, to confirm" in html
     token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
     assert not writes(emulator, "DELETE")
-    done = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "3",
-                                           "confirmation": token})
+    done = client.post(
+        bulk_url(cluster), {"repository": names, "confirm_count": "3", "confirmation": token}
+    )
     result = done.content.decode()
     assert result.count(">deleted</span>") == 3
     assert all(emulator.repositories.get(name) is None for name in names)
@@ -372,30 +398,36 @@ def test_bulk_delete_wrong_count_deletes_nothing(client, operator, cluster, emul
     names = team_names(emulator, "team-a", 2)
     html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
     token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
-    response = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "3",
-                                               "confirmation": token})
+    response = client.post(
+        bulk_url(cluster), {"repository": names, "confirm_count": "3", "confirmation": token}
+    )
     assert response.status_code == 400
     assert b"Type 2, the number of repositories" in response.content
     assert not writes(emulator, "DELETE")
 
 
-def test_a_failure_in_the_middle_does_not_stop_the_rest(client, make_user, connect, cluster,
-                                                       emulator, settings):
+def test_a_failure_in_the_middle_does_not_stop_the_rest(
+    client, make_user, connect, cluster, emulator, settings
+):
     settings.IMAGEMANAGER_READ_TIMEOUT = 1
     user = make_user("olga", "Operator")
     connect(user, "nsadmin")  # Administrator of team-a and team-b only
     client.force_login(user)
-    refused = next(r["name"] for r in emulator.repositories.all()
-                   if r["owner"] == "ibmcom" and r["scope"] == "global")
+    refused = next(
+        r["name"]
+        for r in emulator.repositories.all()
+        if r["owner"] == "ibmcom" and r["scope"] == "global"
+    )
     failing, slow, fine = team_names(emulator, "team-a", 3)
     emulator.faults.add(method="DELETE", path=re.escape(failing) + "$", status=500, body="x\n")
     emulator.faults.add(method="DELETE", path=re.escape(slow) + "$", latency=2)
     names = [refused, failing, slow, fine]
     html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
     token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
-    result = client.post(bulk_url(cluster), {"repository": names, "confirm_count": "4",
-                                             "confirmation": token}).content.decode()
-    table = result[result.index('id="bulk-results"'):]
+    result = client.post(
+        bulk_url(cluster), {"repository": names, "confirm_count": "4", "confirmation": token}
+    ).content.decode()
+    table = result[result.index('id="bulk-results"') :]
     order = [table.index(name) for name in names]
     assert order == sorted(order)
     assert ">refused by the cluster</span>" in table
@@ -419,8 +451,7 @@ def test_bulk_delete_double_submit_sends_nothing_twice(client, operator, cluster
     assert len(writes(emulator, "DELETE")) == 2
 
 
-def test_bulk_delete_skips_invalid_names_without_sending_them(client, operator, cluster,
-                                                             emulator):
+def test_bulk_delete_skips_invalid_names_without_sending_them(client, operator, cluster, emulator):
     good = team_names(emulator, "team-a", 1)[0]
     html = client.post(bulk_url(cluster), {"repository": [good, "../../etc", "Bad/Name"]})
     page = html.content.decode()
@@ -441,8 +472,10 @@ def test_docker_token_for_a_repository(client, operator, cluster, emulator):
     assert request.query["scope"] == [f"repository:{name}:pull,push"]
     token = re.search(r'<code id="docker-token-value">([^<]+)</code>', html).group(1)
     assert token.count(".") == 2
-    assert "docker login -u admin --password-stdin mycluster.icp:8500" in html or \
-        f"--password-stdin {cluster.registry_host}" in html
+    assert (
+        "docker login -u admin --password-stdin mycluster.icp:8500" in html
+        or f"--password-stdin {cluster.registry_host}" in html
+    )
     assert "data-countdown=" in html
     assert "no-store" in response["Cache-Control"]
     event = AuditEvent.objects.get(action="docker_token.issue")
@@ -450,15 +483,15 @@ def test_docker_token_for_a_repository(client, operator, cluster, emulator):
     assert event.outcome == "ok"
 
 
-def test_docker_token_without_repository_asks_for_the_catalog(client, operator, cluster,
-                                                             emulator):
+def test_docker_token_without_repository_asks_for_the_catalog(client, operator, cluster, emulator):
     client.post(f"/clusters/{cluster.slug}/docker-token/", {})
     request = [r for r in emulator.requests if r.path.endswith("/auth/token")][-1]
     assert request.query["scope"] == ["registry:catalog:*"]
 
 
-def test_docker_token_refused_by_the_cluster_is_shown_and_logged(client, operator, cluster,
-                                                                emulator):
+def test_docker_token_refused_by_the_cluster_is_shown_and_logged(
+    client, operator, cluster, emulator
+):
     emulator.faults.add(method="GET", path=r"/auth/token", status=403, body="denied\n")
     response = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
     assert response.status_code == 403
@@ -466,16 +499,17 @@ def test_docker_token_refused_by_the_cluster_is_shown_and_logged(client, operato
     assert rows("docker_token.issue")[-1][::2] == ("refused", 403)
 
 
-def test_docker_token_with_an_invalid_repository_asks_nothing(client, operator, cluster,
-                                                             emulator):
-    response = client.post(f"/clusters/{cluster.slug}/docker-token/",
-                           {"repository": "team-a/../x"}, follow=True)
+def test_docker_token_with_an_invalid_repository_asks_nothing(client, operator, cluster, emulator):
+    response = client.post(
+        f"/clusters/{cluster.slug}/docker-token/", {"repository": "team-a/../x"}, follow=True
+    )
     assert b"not a valid repository name" in response.content
     assert not [r for r in emulator.requests if r.path.endswith("/auth/token")]
 
 
-def test_docker_token_when_the_cluster_fails_is_failed_and_says_so(client, operator, cluster,
-                                                                  emulator):
+def test_docker_token_when_the_cluster_fails_is_failed_and_says_so(
+    client, operator, cluster, emulator
+):
     emulator.faults.add(method="GET", path=r"/auth/token", status=500, body="token service down\n")
     response = client.post(f"/clusters/{cluster.slug}/docker-token/", {})
     assert response.status_code == 502

@@ -36,8 +36,10 @@ def test_it_shows_owner_scope_tags_size_and_pull_commands(client, viewer, cluste
     assert repository["owner"] in html
     assert f'class="badge {repository["scope"]}"' in html
     for tag in repository["tags"]:
-        assert f"docker pull mycluster.icp:8500/{repository['name']}:{tag['name']}" in html \
+        assert (
+            f"docker pull mycluster.icp:8500/{repository['name']}:{tag['name']}" in html
             or f"docker pull {cluster.registry_host}/{repository['name']}:{tag['name']}" in html
+        )
     assert "Docker v2" in html
     assert "compressed" in html
     assert html.count('data-copy="#pull-') == len(repository["tags"]) + 1
@@ -54,22 +56,31 @@ def test_it_always_asks_the_cluster_not_the_index(client, viewer, cluster, emula
     assert len(gets) == 1
 
 
-@pytest.mark.parametrize(("is_kind", "label"), [
-    (lambda m: "manifest.list.v2" in (m.get("mediaType") or ""), "manifest list"),
-    (lambda m: "oci.image.index" in (m.get("mediaType") or ""), "OCI index"),
-    (lambda m: "oci.image.manifest" in (m.get("mediaType") or ""), "OCI"),
-    (lambda m: m.get("schemaVersion") == 1, "schema 1"),
-])
+@pytest.mark.parametrize(
+    ("is_kind", "label"),
+    [
+        (lambda m: "manifest.list.v2" in (m.get("mediaType") or ""), "manifest list"),
+        (lambda m: "oci.image.index" in (m.get("mediaType") or ""), "OCI index"),
+        (lambda m: "oci.image.manifest" in (m.get("mediaType") or ""), "OCI"),
+        (lambda m: m.get("schemaVersion") == 1, "schema 1"),
+    ],
+)
 def test_each_manifest_kind_is_named_readably(client, viewer, cluster, emulator, is_kind, label):
-    repository = find(emulator, lambda r: r.get("tags") and any(
-        is_kind(t.get("manifest") or {}) for t in r["tags"]))
+    repository = find(
+        emulator,
+        lambda r: r.get("tags") and any(is_kind(t.get("manifest") or {}) for t in r["tags"]),
+    )
     html = detail(client, cluster, repository["name"]).content.decode()
     assert f"<td>{label}</td>" in html
 
 
 def test_multi_arch_tags_expand_to_their_platforms(client, viewer, cluster, emulator):
-    repository = find(emulator, lambda r: r.get("tags") and any(
-        "manifests" in (t.get("manifest") or {}) for t in r["tags"]))
+    repository = find(
+        emulator,
+        lambda r: (
+            r.get("tags") and any("manifests" in (t.get("manifest") or {}) for t in r["tags"])
+        ),
+    )
     tag = next(t for t in repository["tags"] if "manifests" in (t.get("manifest") or {}))
     html = detail(client, cluster, repository["name"]).content.decode()
     for entry in tag["manifest"]["manifests"]:
@@ -91,8 +102,9 @@ def test_image_tags_expand_to_their_layers(client, viewer, cluster, emulator):
 
 @pytest.mark.parametrize("tags", [[], None])
 def test_a_repository_without_tags_says_so(client, viewer, cluster, emulator, tags):
-    emulator.repositories.put({"name": "team-a/empty", "owner": "team-a",
-                               "scope": "namespace", "tags": tags})
+    emulator.repositories.put(
+        {"name": "team-a/empty", "owner": "team-a", "scope": "namespace", "tags": tags}
+    )
     html = detail(client, cluster, "team-a/empty").content.decode()
     assert "No tags" in html
     assert "Nothing to pull" in html
@@ -112,9 +124,13 @@ def test_an_invalid_name_is_refused_before_any_upstream_call(client, viewer, clu
 
 
 def test_upstream_errors_render_in_the_page(client, viewer, cluster, emulator):
-    emulator.faults.add(method="GET", path=r"/repositories/team-a/", status=500,
-                        body="<html><body><h1>Internal error</h1></body></html>",
-                        content_type="text/html")
+    emulator.faults.add(
+        method="GET",
+        path=r"/repositories/team-a/",
+        status=500,
+        body="<html><body><h1>Internal error</h1></body></html>",
+        content_type="text/html",
+    )
     response = detail(client, cluster, "team-a/anything")
     assert response.status_code == 502
     html = response.content.decode()
@@ -131,8 +147,7 @@ def test_a_cluster_refusal_is_shown_as_such(client, make_user, connect, cluster,
     assert response.status_code == 404  # the cluster hides what the token cannot see
 
 
-def test_change_and_delete_links_only_for_operators(client, make_user, connect, cluster,
-                                                    emulator):
+def test_change_and_delete_links_only_for_operators(client, make_user, connect, cluster, emulator):
     repository = find(emulator, lambda r: r.get("tags"))
     viewer = make_user("vera", "Viewer")
     connect(viewer, "admin")

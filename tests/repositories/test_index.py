@@ -68,8 +68,10 @@ def test_a_failed_refresh_keeps_the_last_good_copy_with_the_error(user, cluster,
 
 def test_without_a_copy_a_failed_fetch_raises(user, cluster, emulator):
     emulator.faults.add(method="GET", path=r"/repositories$", status=503, body="down\n")
-    with make_client(cluster, emulator.issue_id_token("admin")) as client, \
-            pytest.raises(Unavailable):
+    with (
+        make_client(cluster, emulator.issue_id_token("admin")) as client,
+        pytest.raises(Unavailable),
+    ):
         index.repository_index(user, cluster, client)
 
 

@@ -71,41 +71,54 @@ def test_free_text_matches_names_and_tag_names_case_insensitively(
     target = next(r for r in repositories if r.get("tags"))
     word = target["name"].split("/")[-1][:5].upper()
     response = client.get(url(cluster, q=word, per_page=200))
-    expected = sorted(r["name"] for r in repositories
-                      if word.lower() in r["name"].lower()
-                      or any(word.lower() in t["name"].lower() for t in r.get("tags") or []))
+    expected = sorted(
+        r["name"]
+        for r in repositories
+        if word.lower() in r["name"].lower()
+        or any(word.lower() in t["name"].lower() for t in r.get("tags") or [])
+    )
     assert names_on(response) == expected
     tag = target["tags"][0]["name"]
     by_tag = names_on(client.get(url(cluster, q=f"tag:{tag}", per_page=200)))
     assert target["name"] in by_tag
-    assert all(any(tag.lower() in t["name"].lower() for t in r.get("tags") or [])
-               for r in repositories if r["name"] in by_tag)
+    assert all(
+        any(tag.lower() in t["name"].lower() for t in r.get("tags") or [])
+        for r in repositories
+        if r["name"] in by_tag
+    )
 
 
 def test_ns_and_scope_qualifiers_and_filters(client, viewer, cluster, emulator):
     repositories = all_repositories(emulator)
-    team_a_global = sorted(r["name"] for r in repositories
-                           if r["owner"] == "team-a" and r["scope"] == "global")
+    team_a_global = sorted(
+        r["name"] for r in repositories if r["owner"] == "team-a" and r["scope"] == "global"
+    )
     assert team_a_global
-    assert names_on(client.get(url(cluster, q="ns:team-a scope:global", per_page=200))) == \
-        team_a_global
-    assert names_on(client.get(url(cluster, namespace="team-a", scope="global",
-                                   per_page=200))) == team_a_global
+    assert (
+        names_on(client.get(url(cluster, q="ns:team-a scope:global", per_page=200)))
+        == team_a_global
+    )
+    assert (
+        names_on(client.get(url(cluster, namespace="team-a", scope="global", per_page=200)))
+        == team_a_global
+    )
 
 
 def test_an_unknown_scope_qualifier_says_what_to_use(client, viewer, cluster):
     response = client.get(url(cluster, q="scope:public"))
-    assert b"scope:public is not a scope; use scope:global or scope:namespace" in \
-        response.content
+    assert b"scope:public is not a scope; use scope:global or scope:namespace" in response.content
 
 
-@pytest.mark.parametrize(("sort", "key", "reverse"), [
-    ("name", lambda r: r["name"], False),
-    ("-name", lambda r: r["name"], True),
-    ("tags", lambda r: (len(r.get("tags") or []), r["name"]), False),
-    ("-tags", lambda r: (len(r.get("tags") or []), r["name"]), True),
-    ("namespace", lambda r: (r["name"].split("/")[0], r["name"]), False),
-])
+@pytest.mark.parametrize(
+    ("sort", "key", "reverse"),
+    [
+        ("name", lambda r: r["name"], False),
+        ("-name", lambda r: r["name"], True),
+        ("tags", lambda r: (len(r.get("tags") or []), r["name"]), False),
+        ("-tags", lambda r: (len(r.get("tags") or []), r["name"]), True),
+        ("namespace", lambda r: (r["name"].split("/")[0], r["name"]), False),
+    ],
+)
 def test_sorting(client, viewer, cluster, emulator, sort, key, reverse):
     expected = [r["name"] for r in sorted(all_repositories(emulator), key=key, reverse=reverse)]
     assert names_on(client.get(url(cluster, sort=sort, per_page=200))) == expected
@@ -131,8 +144,10 @@ def test_paging_and_page_size(client, viewer, cluster, emulator):
     assert names_on(past_the_end) == expected[50:75]
 
 
-@pytest.mark.parametrize("params", [{"page": "x"}, {"per_page": "-3"}, {"sort": "evil"},
-                                    {"scope": "<script>"}, {"q": "x" * 5000}])
+@pytest.mark.parametrize(
+    "params",
+    [{"page": "x"}, {"per_page": "-3"}, {"sort": "evil"}, {"scope": "<script>"}, {"q": "x" * 5000}],
+)
 def test_nonsense_parameters_fall_back_to_defaults(client, viewer, cluster, params):
     assert client.get(url(cluster, **params)).status_code == 200
 
@@ -159,8 +174,9 @@ def test_no_match_and_empty_states_say_what_to_do(client, viewer, cluster, emula
 
 
 def test_a_failed_first_fetch_shows_a_readable_error(client, viewer, cluster, emulator):
-    emulator.faults.add(method="GET", path=r"/repositories$", status=500,
-                        body="registry backend down\n")
+    emulator.faults.add(
+        method="GET", path=r"/repositories$", status=500, body="registry backend down\n"
+    )
     response = client.get(url(cluster))
     assert response.status_code == 502
     html = response.content.decode()
@@ -168,9 +184,7 @@ def test_a_failed_first_fetch_shows_a_readable_error(client, viewer, cluster, em
     assert "Try again" in html
 
 
-def test_a_failed_refresh_keeps_the_last_good_data_with_a_banner(
-    client, viewer, cluster, emulator
-):
+def test_a_failed_refresh_keeps_the_last_good_data_with_a_banner(client, viewer, cluster, emulator):
     client.get(url(cluster))
     emulator.faults.add(method="GET", path=r"/repositories$", status=503, body="busy\n")
     response = client.get(url(cluster, refresh="1"))
@@ -180,12 +194,17 @@ def test_a_failed_refresh_keeps_the_last_good_data_with_a_banner(
 
 
 def test_hostile_upstream_strings_are_escaped(client, viewer, cluster, emulator):
-    emulator.repositories.put({
-        "name": "team-a/xss", "owner": "<script>alert(1)</script>", "scope": "global",
-        "tags": [{"name": "<img src=x onerror=alert(2)>", "manifest": {}}],
-    })
-    emulator.repositories.put({"name": "Team-A/<b>bad</b>", "owner": "team-a",
-                               "scope": "global", "tags": None})
+    emulator.repositories.put(
+        {
+            "name": "team-a/xss",
+            "owner": "<script>alert(1)</script>",
+            "scope": "global",
+            "tags": [{"name": "<img src=x onerror=alert(2)>", "manifest": {}}],
+        }
+    )
+    emulator.repositories.put(
+        {"name": "Team-A/<b>bad</b>", "owner": "team-a", "scope": "global", "tags": None}
+    )
     html = client.get(url(cluster, per_page=200)).content.decode()
     detail = client.get(f"/clusters/{cluster.slug}/repositories/team-a/xss/").content.decode()
     for page in (html, detail):
@@ -214,13 +233,15 @@ def test_the_list_shows_when_it_was_fetched(client, viewer, cluster):
     assert re.search(r"fetched <span title=\"[0-9-]+ [0-9:]+ UTC\">just now</span>", html)
 
 
-def test_the_cluster_filters_by_the_token_namespaces(client, make_user, connect, cluster,
-                                                     emulator):
+def test_the_cluster_filters_by_the_token_namespaces(client, make_user, connect, cluster, emulator):
     cache.clear()
     user = make_user("olga", "Operator")
     connect(user, "viewer")  # Viewer of team-a and team-b upstream
     client.force_login(user)
     names = names_on(client.get(url(cluster, per_page=200)))
-    expected = sorted(r["name"] for r in all_repositories(emulator)
-                      if r["scope"] == "global" or r["owner"] in ("team-a", "team-b"))
+    expected = sorted(
+        r["name"]
+        for r in all_repositories(emulator)
+        if r["scope"] == "global" or r["owner"] in ("team-a", "team-b")
+    )
     assert names == expected

@@ -26,12 +26,21 @@ print(json.dumps(None if stored is None else [row[0] for row in stored[1]]))
 
 
 def names_seen_by_another_worker(key, env):
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("IMGDASH_", "DJANGO_ALLOW", "PYTEST"))}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("IMGDASH_", "DJANGO_ALLOW", "PYTEST"))
+    }
     environ.update(env, DJANGO_SETTINGS_MODULE="imgdash.settings", IMGDASH_DEMO="1")
-    result = subprocess.run([sys.executable, "-c", READ_IN_ANOTHER_PROCESS.format(key=key)],
-                            cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", READ_IN_ANOTHER_PROCESS.format(key=key)],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -42,20 +51,25 @@ def shared_cache(request, settings, tmp_path):
         url = os.environ.get("REDIS_URL")
         if not url:
             pytest.skip("set REDIS_URL to test the Redis cache (.ci/run does)")
-        settings.CACHES = {"default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
         env = {"REDIS_URL": url}
     else:
-        settings.CACHES = {"default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(tmp_path / "cache")}}
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                "LOCATION": str(tmp_path / "cache"),
+            }
+        }
         env = {"IMGDASH_DATA_DIR": str(tmp_path), "REDIS_URL": ""}
     yield env
     caches["default"].clear()
 
 
-def test_a_delete_in_one_worker_is_seen_by_another(client, make_user, connect, cluster,
-                                                   emulator, shared_cache):
+def test_a_delete_in_one_worker_is_seen_by_another(
+    client, make_user, connect, cluster, emulator, shared_cache
+):
     user = make_user("olga", "Operator")
     connect(user, "admin")
     client.force_login(user)
@@ -67,8 +81,10 @@ def test_a_delete_in_one_worker_is_seen_by_another(client, make_user, connect, c
 
     html = client.get(f"/clusters/{cluster.slug}/repositories/{victim}/-/delete/").content
     confirmation = html.decode().split('name="confirmation" value="', 1)[1].split('"', 1)[0]
-    client.post(f"/clusters/{cluster.slug}/repositories/{victim}/-/delete/",
-                {"confirm": victim, "confirmation": confirmation})
+    client.post(
+        f"/clusters/{cluster.slug}/repositories/{victim}/-/delete/",
+        {"confirm": victim, "confirmation": confirmation},
+    )
 
     after = names_seen_by_another_worker(key, shared_cache)
     assert victim not in after

@@ -38,8 +38,9 @@ def test_status_warns_when_tls_verification_is_off(client, viewer, cluster):
 
 
 def test_status_shows_an_unreachable_cluster_readably(client, viewer, cluster, emulator):
-    emulator.faults.add(method="GET", path=r"/image-manager/api/v1/?$", status=503,
-                        body="upstream connect error\n")
+    emulator.faults.add(
+        method="GET", path=r"/image-manager/api/v1/?$", status=503, body="upstream connect error\n"
+    )
     response = client.get(f"/clusters/{cluster.slug}/status/")
     assert response.status_code == 502
     assert b"upstream connect error" in response.content
@@ -55,24 +56,28 @@ def test_storage_totals_per_namespace(client, viewer, cluster, emulator):
         row = totals.setdefault(repository.namespace, [0, 0])
         row[0] += 1
         row[1] += repository.tag_count
-    table = html[html.index('id="storage-table"'):]
+    table = html[html.index('id="storage-table"') :]
     for namespace, (repositories, tags) in totals.items():
-        assert re.search(rf">{re.escape(namespace)}</a></td><td class=\"num\">{repositories}</td>"
-                         rf"<td class=\"num\">{tags}</td>", table)
+        assert re.search(
+            rf">{re.escape(namespace)}</a></td><td class=\"num\">{repositories}</td>"
+            rf"<td class=\"num\">{tags}</td>",
+            table,
+        )
     assert '<svg viewBox="0 0 800' in html
     assert html.count('<rect class="bar"') == min(15, len(totals))
 
 
 def test_storage_sorts_by_any_column(client, viewer, cluster, emulator):
     html = client.get(f"/clusters/{cluster.slug}/storage/?sort=namespace").content.decode()
-    table = html[html.index('id="storage-table"'):]
+    table = html[html.index('id="storage-table"') :]
     namespaces = re.findall(r'namespace=[^"]*">([^<]+)</a>', table)
     assert namespaces == sorted(namespaces)
     assert client.get(f"/clusters/{cluster.slug}/storage/?sort=bogus").status_code == 200
 
 
-def test_operators_get_a_docker_token_button_on_the_cluster_page(client, make_user, connect,
-                                                                cluster):
+def test_operators_get_a_docker_token_button_on_the_cluster_page(
+    client, make_user, connect, cluster
+):
     user = make_user("olga", "Operator")
     connect(user, "admin")
     client.force_login(user)

@@ -30,12 +30,22 @@ class Command(BaseCommand):
     help = "Run imgdash against the embedded Image Manager emulator, with demo users."
 
     def add_arguments(self, parser):
-        parser.add_argument("--addrport", default="127.0.0.1:8000",
-                            help="where to serve the dashboard (default 127.0.0.1:8000)")
-        parser.add_argument("--repos", type=int, default=300,
-                            help="repositories to seed on the first run (default 300)")
-        parser.add_argument("--setup-only", action="store_true",
-                            help="prepare everything, print the users, do not serve")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="where to serve the dashboard (default 127.0.0.1:8000)",
+        )
+        parser.add_argument(
+            "--repos",
+            type=int,
+            default=300,
+            help="repositories to seed on the first run (default 300)",
+        )
+        parser.add_argument(
+            "--setup-only",
+            action="store_true",
+            help="prepare everything, print the users, do not serve",
+        )
 
     def handle(self, addrport, repos, setup_only, **options):
         if not settings.DEMO:
@@ -57,8 +67,13 @@ class Command(BaseCommand):
     def _register(self, emulator):
         cluster, _ = Cluster.objects.update_or_create(
             slug="demo",
-            defaults={"name": "Demo cluster", "api_url": emulator.api_url, "verify_tls": True,
-                      "ca_pem": "", "registry": "mycluster.icp:8500"},
+            defaults={
+                "name": "Demo cluster",
+                "api_url": emulator.api_url,
+                "verify_tls": True,
+                "ca_pem": "",
+                "registry": "mycluster.icp:8500",
+            },
         )
         return cluster
 
@@ -78,10 +93,15 @@ class Command(BaseCommand):
             if cluster_user:
                 # The emulator signs with a fresh key each start: connect a fresh token.
                 credential = save_credential(user, cluster, emulator.issue_id_token(cluster_user))
-                record_event(None, "credential.connect", actor=user, cluster=cluster,
-                             target=f"credential {credential.fingerprint}",
-                             message=f"Demo setup: connected as {credential.subject}",
-                             details={"method": "demo"})
+                record_event(
+                    None,
+                    "credential.connect",
+                    actor=user,
+                    cluster=cluster,
+                    target=f"credential {credential.fingerprint}",
+                    message=f"Demo setup: connected as {credential.subject}",
+                    details={"method": "demo"},
+                )
             printed.append((username, password, role or "Admin (superuser)", cluster_user))
         return printed
 
@@ -95,6 +115,8 @@ class Command(BaseCommand):
         for username, password, role, cluster_user in users:
             upstream = f"cluster user {cluster_user}" if cluster_user else "no cluster token"
             write(f"    {username:<9} password {password:<14} {role:<18} ({upstream})")
-        write("  Ctrl-C stops the dashboard and the emulator. Data stays in "
-              f"{settings.DATA_DIR} for the next run.")
+        write(
+            "  Ctrl-C stops the dashboard and the emulator. Data stays in "
+            f"{settings.DATA_DIR} for the next run."
+        )
         write("")

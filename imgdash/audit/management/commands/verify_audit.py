@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--expect-head", default="", metavar="HASH",
+            "--expect-head",
+            default="",
+            metavar="HASH",
             help="a head hash printed by an earlier run: it must still be in the chain",
         )
 

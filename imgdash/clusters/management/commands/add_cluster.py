@@ -15,15 +15,27 @@ class Command(BaseCommand):
         parser.add_argument("url", help="API base, e.g. https://master:8443/image-manager/api/v1")
         tls = parser.add_mutually_exclusive_group()
         tls.add_argument("--ca-file", help="PEM file of the cluster's CA (icp-router.crt)")
-        tls.add_argument("--no-verify", action="store_true",
-                         help="do not verify the cluster's certificate (clusters without a CA "
-                              "domain only; every user sees a warning)")
+        tls.add_argument(
+            "--no-verify",
+            action="store_true",
+            help="do not verify the cluster's certificate (clusters without a CA "
+            "domain only; every user sees a warning)",
+        )
         parser.add_argument("--registry", default="", help="HOST:PORT for docker pull/login")
         parser.add_argument("--slug", default="", help="URL name; default from NAME")
         parser.add_argument("--update", action="store_true", help="change an existing cluster")
 
-    def handle(self, name, url, ca_file=None, no_verify=False, registry="", slug="",
-               update=False, **options):
+    def handle(
+        self,
+        name,
+        url,
+        ca_file=None,
+        no_verify=False,
+        registry="",
+        slug="",
+        update=False,
+        **options,
+    ):
         ca_pem = ""
         if ca_file:
             try:
@@ -40,11 +52,14 @@ class Command(BaseCommand):
         try:
             cluster.full_clean()
         except ValidationError as err:
-            problems = "; ".join(f"{field}: {' '.join(msgs)}"
-                                 for field, msgs in err.message_dict.items())
+            problems = "; ".join(
+                f"{field}: {' '.join(msgs)}" for field, msgs in err.message_dict.items()
+            )
             raise CommandError(f"Not registered: {problems}") from None
         cluster.save()
         verb = "Updated" if existing else "Registered"
-        self.stdout.write(f"{verb} cluster {cluster.name} ({cluster.slug}) at {cluster.api_url}; "
-                          f"TLS verification: {cluster.tls_verification}; "
-                          f"registry: {cluster.registry_host}")
+        self.stdout.write(
+            f"{verb} cluster {cluster.name} ({cluster.slug}) at {cluster.api_url}; "
+            f"TLS verification: {cluster.tls_verification}; "
+            f"registry: {cluster.registry_host}"
+        )

@@ -7,8 +7,10 @@ from imgdash.clusters.models import Credential
 
 
 class Command(BaseCommand):
-    help = ("Re-encrypt every stored cluster token with the first key of IMGDASH_TOKEN_KEYS. "
-            "Put the new key first, keep the old ones after it, run this, then drop the old.")
+    help = (
+        "Re-encrypt every stored cluster token with the first key of IMGDASH_TOKEN_KEYS. "
+        "Put the new key first, keep the old ones after it, run this, then drop the old."
+    )
 
     def handle(self, **options):
         rotated, unreadable = 0, []
