@@ -2,10 +2,11 @@
 
 Every variable is listed in README.md's configuration reference. Production (IMGDASH_DEBUG
 off) is secure by default; the demo command and the test suite turn on what they need.
+Importing this file changes nothing on disk: the data folder and a local token key are made
+where they are first needed (the core app's start-up, the token-key file's first use).
 """
 
 import os
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -13,7 +14,6 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-TESTING = "pytest" in sys.modules or os.environ.get("IMGDASH_TESTING") == "1"
 
 
 def envbool(name, default=False):
@@ -52,13 +52,17 @@ def envlist_text(text):
 DEBUG = envbool("IMGDASH_DEBUG")
 # Set by `manage.py demo` before Django starts: a local, throw-away installation.
 DEMO = envbool("IMGDASH_DEMO")
+# Set by the test suite (pyproject.toml's pytest `env`): a local memory cache, fast hashing.
+TESTING = envbool("IMGDASH_TESTING")
+# Running on someone's own machine over plain HTTP: a developer, the demo or the tests. Never
+# in production, where it would drop the secure-cookie and HTTPS settings below.
+LOCAL = DEBUG or DEMO or TESTING
 
 DATA_DIR = Path(os.environ.get("IMGDASH_DATA_DIR") or BASE_DIR / "data")
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("IMGDASH_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or DEMO or TESTING):
+    if not LOCAL:
         raise ImproperlyConfigured(
             "IMGDASH_SECRET_KEY is required when IMGDASH_DEBUG is off. Generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
@@ -66,7 +70,7 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-local-only-" + "x" * 50
 
 ALLOWED_HOSTS = envlist("IMGDASH_ALLOWED_HOSTS")
-if DEBUG or DEMO or TESTING:
+if LOCAL:
     ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]", "testserver"]
 elif not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
@@ -82,20 +86,14 @@ for origin in CSRF_TRUSTED_ORIGINS:
 
 # Fernet keys for cluster tokens at rest: the first encrypts, all decrypt (rotation).
 TOKEN_KEYS = envlist("IMGDASH_TOKEN_KEYS")
+# Without IMGDASH_TOKEN_KEYS a local installation keeps its own key in this file, made on first
+# use; the tests use a key that lives only as long as the run.
+TOKEN_KEYS_FILE = DATA_DIR / "token-keys"
 if not TOKEN_KEYS and TESTING:
     from cryptography.fernet import Fernet
 
     TOKEN_KEYS = [Fernet.generate_key().decode()]
-elif not TOKEN_KEYS and (DEBUG or DEMO):
-    # A local installation keeps its own key beside its database, readable by its owner only.
-    _key_file = DATA_DIR / "token-keys"
-    if not _key_file.exists():
-        from cryptography.fernet import Fernet
-
-        _key_file.touch(mode=0o600)
-        _key_file.write_text(Fernet.generate_key().decode() + "\n")
-    TOKEN_KEYS = envlist_text(_key_file.read_text())
-if not TOKEN_KEYS and not (DEBUG or DEMO or TESTING):
+if not TOKEN_KEYS and not LOCAL:
     raise ImproperlyConfigured(
         "IMGDASH_TOKEN_KEYS is required when IMGDASH_DEBUG is off: comma-separated Fernet "
         "keys that encrypt users' cluster tokens. Generate one with: python -c "
@@ -123,16 +121,18 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    # imgdash's apps, lowest layer first: each imports only those above it in this list.
+    "imgdash.audit",
     "imgdash.accounts",
     "imgdash.clusters",
     "imgdash.repositories",
-    "imgdash.audit",
+    "imgdash.core",
     "imgdash.emulator",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "imgdash.audit.middleware.RequestIdMiddleware",
+    "imgdash.core.middleware.RequestIdMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -158,7 +158,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "imgdash.accounts.context_processors.navigation",
+                "imgdash.core.context_processors.navigation",
             ],
         },
     },
@@ -217,19 +217,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # collectstatic's target in production; locally whitenoise serves straight from static/.
-STATIC_ROOT = None if DEBUG or DEMO or TESTING else BASE_DIR / "staticfiles"
+STATIC_ROOT = None if LOCAL else BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or DEMO or TESTING
+            if LOCAL
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
 # Serve straight from static/ in the demo and tests so no collectstatic step is needed.
-WHITENOISE_USE_FINDERS = DEBUG or DEMO or TESTING
+WHITENOISE_USE_FINDERS = LOCAL
 
 # Security headers: on everywhere; the HTTPS-only ones when not in local debug/demo.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -238,12 +238,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("IMGDASH_SESSION_AGE", 8 * 3600, minimum=300)
-LOCAL_HTTP = DEBUG or DEMO or TESTING
-SESSION_COOKIE_SECURE = not LOCAL_HTTP
-CSRF_COOKIE_SECURE = not LOCAL_HTTP
-SECURE_SSL_REDIRECT = envbool("IMGDASH_SSL_REDIRECT", not LOCAL_HTTP)
-SECURE_HSTS_SECONDS = 0 if LOCAL_HTTP else envint("IMGDASH_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL_HTTP
+SESSION_COOKIE_SECURE = not LOCAL
+CSRF_COOKIE_SECURE = not LOCAL
+SECURE_SSL_REDIRECT = envbool("IMGDASH_SSL_REDIRECT", not LOCAL)
+SECURE_HSTS_SECONDS = 0 if LOCAL else envint("IMGDASH_HSTS_SECONDS", 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL
 SECURE_HSTS_PRELOAD = envbool("IMGDASH_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = []
 if not SECURE_HSTS_PRELOAD:

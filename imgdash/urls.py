@@ -1,24 +1,32 @@
+"""Every URL of imgdash, one hop from the code that answers it.
+
+Repository names contain slashes and any word, so actions on a repository hang off a `-`
+segment (`…/repositories/<name>/-/delete/`), which no name segment can be.
+"""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from imgdash.accounts import views as account_views
+from imgdash.core import views as core_views
 
-handler500 = "imgdash.audit.views.server_error"
+handler500 = "imgdash.core.views.server_error"
 
 admin.site.site_header = "imgdash administration"
 admin.site.site_title = "imgdash admin"
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
-    path("healthz", account_views.healthz, name="healthz"),
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # /clusters/, /clusters/<slug>/connect/ and /disconnect/
     path("clusters/", include("imgdash.clusters.urls")),
+    # /clusters/<slug>/repositories/…, /status/, /storage/, /docker-token/
     path("clusters/<slug:slug>/", include("imgdash.repositories.urls")),
     path("audit/", include("imgdash.audit.urls")),
     path("admin/", admin.site.urls),

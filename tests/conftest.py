@@ -56,7 +56,7 @@ def emulator(emulator_server):
 @pytest.fixture
 def make_user(django_user_model):
     """make_user("alice", "Operator") -> a user in that role group with password PASSWORD."""
-    from django.contrib.auth.models import Group
+    from imgdash.accounts.roles import grant_role
 
     def make(username, *roles, superuser=False):
         user = django_user_model.objects.create_user(
@@ -67,8 +67,7 @@ def make_user(django_user_model):
             is_staff=superuser,
         )
         for role in roles:
-            # get_or_create: transactional (browser) tests flush the migration-made groups.
-            user.groups.add(Group.objects.get_or_create(name=role)[0])
+            grant_role(user, role)
         return user
 
     return make

@@ -6,7 +6,11 @@ everything. The cluster still has the last word with its own RBAC on every call.
 
 from functools import wraps
 
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+
+from imgdash.audit.log import record_event
+from imgdash.audit.models import READ_ALL_PERMISSION
 
 VIEWER = "Viewer"
 OPERATOR = "Operator"
@@ -15,6 +19,29 @@ ROLES = (VIEWER, OPERATOR, AUDITOR)
 
 # An Operator browses too; an Auditor only reads the action log unless also a Viewer.
 _IMPLIED = {OPERATOR: {VIEWER}}
+# Django permissions a role's group carries, for apps below this one that check a
+# permission rather than a role name (the action log cannot import this module).
+ROLE_PERMISSIONS = {AUDITOR: (READ_ALL_PERMISSION,)}
+
+
+def role_group(role):
+    """The group that is `role`, with its permissions (made if missing, e.g. after a flush)."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; use one of {', '.join(ROLES)}")
+    group, _ = Group.objects.get_or_create(name=role)
+    for name in ROLE_PERMISSIONS.get(role, ()):
+        app_label, codename = name.split(".")
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return group
+
+
+def grant_role(user, role):
+    """Give `user` the role: the one way roles are granted (demo, admin tooling, tests)."""
+    user.groups.add(role_group(role))
+    for cache in ("_imgdash_roles", "_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
 
 
 def user_roles(user):
@@ -59,8 +86,6 @@ def role_required(role):
 
 def deny(request, role):
     """Log imgdash's own refusal in the action log, then answer 403."""
-    from imgdash.audit.log import record_event
-
     record_event(
         request,
         "access.denied",

@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q
 
 from imgdash.audit.actions import ACTIONS, OUTCOMES
+from imgdash.audit.models import AuditEvent
 
 
 def _choices(mapping, blank):
@@ -29,8 +30,11 @@ class LogFilterForm(forms.Form):
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
     )
 
-    def __init__(self, data, clusters):
+    def __init__(self, data):
         super().__init__(data)
+        # Reached through the log's own relation: the action log sits below the clusters app
+        # and imports nothing of it.
+        clusters = AuditEvent._meta.get_field("cluster").related_model.objects.order_by("name")
         self.fields["cluster"].choices = [("", "Any cluster")] + [
             (cluster.slug, cluster.name) for cluster in clusters
         ]

@@ -10,6 +10,9 @@ from django.db import models
 
 from imgdash.audit.actions import INTENT, OUTCOMES, action_label
 
+# Reading everyone's rows (not just one's own): granted to the Auditor role, and to admins.
+READ_ALL_PERMISSION = "audit.view_auditevent"
+
 
 class AppendOnlyError(Exception):
     """Someone tried to change or remove an action-log row."""

@@ -6,8 +6,24 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
 
+def token_keys():
+    """IMGDASH_TOKEN_KEYS, or on a local installation without them its own key file.
+
+    The file is made on first use, readable by its owner only, beside the local database: a
+    developer's or the demo's tokens then survive restarts without any set-up.
+    """
+    if settings.TOKEN_KEYS or not settings.LOCAL:
+        return settings.TOKEN_KEYS
+    key_file = settings.TOKEN_KEYS_FILE
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(Fernet.generate_key().decode() + "\n")
+    return [line.strip() for line in key_file.read_text().splitlines() if line.strip()]
+
+
 def _fernet():
-    return MultiFernet([Fernet(key) for key in settings.TOKEN_KEYS])
+    return MultiFernet([Fernet(key) for key in token_keys()])
 
 
 def encrypt_token(token: str) -> str:

@@ -5,8 +5,9 @@ from imgdash.clusters.models import Cluster
 SESSION_KEY = "current_cluster"
 
 
-def visible_clusters(user):
-    # Every registered cluster is listed; what a user may do there is the cluster's RBAC.
+def registered_clusters():
+    """Every cluster an admin registered. All are listed to everyone: what a user may do on
+    one is decided by the cluster's own RBAC on their token."""
     return list(Cluster.objects.all())
 
 

@@ -1,25 +1,17 @@
-"""Acting on a cluster as the signed-in user: their credential, a client, reconnecting.
+"""Acting on a cluster as a user: their stored credential, a client, connecting, going stale.
 
-Views call `cluster_client_view`; everything that needs a user's token goes through here so
-the 401 -> stale -> reconnect -> back-to-page flow is the same everywhere.
+No views or responses here (those are in decorators.py): these functions are what the views,
+the commands and the demo share.
 """
 
 from datetime import UTC, datetime
-from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
-from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.audit.log import record_event
-from imgdash.clusters.models import Cluster, Credential
-from imgdash.clusters.selection import remember_cluster
-from imgdash.imagemanager import ImageManagerClient, Unauthorized, token_claims
+from imgdash.clusters.models import Credential
+from imgdash.imagemanager import ImageManagerClient, token_claims
 
 
 class NeedsConnection(Exception):
@@ -71,6 +63,20 @@ def describe_token(token):
     return subject, expires_at
 
 
+@sensitive_variables("token", "password")
+def connect(user, cluster, *, token="", username="", password=""):
+    """Store the user's token for `cluster`: a pasted one, or one signed in for (password used
+    once, never stored). The token is proven with one cheap authenticated call first, so a token
+    the cluster rejects is never kept. Raises ImageManagerError when the cluster says no.
+    """
+    if not token:
+        with make_client(cluster) as anonymous:
+            token = anonymous.sign_in(username, password).id_token
+    with make_client(cluster, token) as client:
+        client.docker_token()  # no scope: grants nothing, proves the token
+    return save_credential(user, cluster, token)
+
+
 @sensitive_variables("token")
 def save_credential(user, cluster, token):
     subject, expires_at = describe_token(token)
@@ -97,62 +103,3 @@ def mark_stale(request, credential, error):
         status=getattr(error, "status", None),
         message="The cluster answered 401: token marked stale",
     )
-
-
-def connect_url(cluster, next_url=""):
-    url = reverse("clusters:connect", args=[cluster.slug])
-    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
-
-
-def safe_next(request, next_url):
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return ""
-
-
-def back_here(request):
-    """Where to come back to after reconnecting: the page, not the fragment being fetched."""
-    if request.htmx and request.htmx.current_url_abs_path:
-        return request.htmx.current_url_abs_path
-    return request.get_full_path() if request.method == "GET" else ""
-
-
-def reconnect_response(request, cluster, reason):
-    messages.warning(request, reason)
-    url = connect_url(cluster, back_here(request))
-    if request.htmx:
-        return HttpResponseClientRedirect(url)
-    return redirect(url)
-
-
-def cluster_client_view(view):
-    """Load the cluster by slug and call view(request, cluster, client, ...) with the user's token.
-
-    No credential, a stale or expired one, or an upstream 401 sends the user to reconnect and
-    then back to this page.
-    """
-
-    @wraps(view)
-    def wrapped(request, slug, *args, **kwargs):
-        cluster = get_object_or_404(Cluster, slug=slug)
-        remember_cluster(request, cluster)
-        try:
-            client, credential = user_client(request.user, cluster)
-        except NeedsConnection as reason:
-            return reconnect_response(request, cluster, str(reason))
-        request.credential = credential
-        try:
-            with client:
-                return view(request, cluster, client, *args, **kwargs)
-        except Unauthorized as error:
-            mark_stale(request, credential, error)
-            return reconnect_response(
-                request,
-                cluster,
-                f"{cluster.name} did not accept your token (it expired or was revoked). "
-                "Reconnect to continue.",
-            )
-
-    return wrapped

@@ -1,33 +1,29 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.audit.log import record_event
+from imgdash.clusters import services
+from imgdash.clusters.decorators import safe_next
 from imgdash.clusters.forms import ConnectForm
 from imgdash.clusters.models import Cluster, Credential
-from imgdash.clusters.selection import current_cluster, remember_cluster, visible_clusters
-from imgdash.clusters.services import make_client, safe_next, save_credential
+from imgdash.clusters.selection import current_cluster, registered_clusters, remember_cluster
 from imgdash.imagemanager import ImageManagerError
 
 
 def _repositories_url(cluster):
-    try:
-        return reverse("repositories:list", args=[cluster.slug])
-    except NoReverseMatch:
-        return reverse("clusters:list")
+    return reverse("repositories:list", args=[cluster.slug])
 
 
 @require_GET
 @role_required(VIEWER)
 def clusters_home(request):
     """The start page: the current cluster's repositories, or the cluster list."""
-    cluster = current_cluster(request, visible_clusters(request.user))
-    if cluster is None:
-        return redirect("clusters:list")
-    if not Credential.objects.filter(user=request.user, cluster=cluster).exists():
+    cluster = current_cluster(request, registered_clusters())
+    if cluster is None or services.credential_for(request.user, cluster) is None:
         return redirect("clusters:list")
     return redirect(_repositories_url(cluster))
 
@@ -35,7 +31,7 @@ def clusters_home(request):
 @require_GET
 @role_required(VIEWER)
 def cluster_list(request):
-    clusters = visible_clusters(request.user)
+    clusters = registered_clusters()
     credentials = {
         c.cluster_id: c for c in Credential.objects.filter(user=request.user, cluster__in=clusters)
     }
@@ -50,16 +46,7 @@ def cluster_list(request):
     return render(request, "clusters/list.html", {"rows": rows, "nav_section": "clusters"})
 
 
-@sensitive_variables("token", "password")
-def _obtain_token(client, form):
-    """The ID token from the form: pasted, or from the identity provider (password used once)."""
-    if form.cleaned_data["token"]:
-        return form.cleaned_data["token"]
-    return client.sign_in(form.cleaned_data["username"], form.cleaned_data["password"]).id_token
-
-
 @sensitive_post_parameters("token", "password")
-@sensitive_variables("token")
 @require_http_methods(["GET", "POST"])
 @role_required(VIEWER)
 def connect(request, slug):
@@ -70,11 +57,7 @@ def connect(request, slug):
     if request.method == "POST" and form.is_valid():
         method = "password" if form.cleaned_data["username"] else "token"
         try:
-            with make_client(cluster) as anonymous:
-                token = _obtain_token(anonymous, form)
-            # Prove the token with one cheap authenticated call before keeping it.
-            with make_client(cluster, token) as client:
-                client.docker_token()
+            credential = services.connect(request.user, cluster, **form.cleaned_data)
         except ImageManagerError as err:
             error = err
             record_event(
@@ -88,44 +71,39 @@ def connect(request, slug):
                 details={"method": method},
             )
         else:
-            credential = save_credential(request.user, cluster, token)
-            record_event(
-                request,
-                "credential.connect",
-                cluster=cluster,
-                target=f"credential {credential.fingerprint}",
-                message=f"Connected as {credential.subject or 'unknown subject'}",
-                details={
-                    "method": method,
-                    "subject": credential.subject,
-                    "expires_at": credential.expires_at.isoformat()
-                    if credential.expires_at
-                    else None,
-                },
-            )
+            _record_connect(request, cluster, credential, method)
             remember_cluster(request, cluster)
-            messages.success(
-                request,
-                f"Connected to {cluster.name} as {credential.subject or 'the token’s user'}.",
-            )
+            subject = credential.subject or "the token’s user"
+            messages.success(request, f"Connected to {cluster.name} as {subject}.")
             return redirect(next_url or _repositories_url(cluster))
-    credential = Credential.objects.filter(user=request.user, cluster=cluster).first()
     context = {
         "cluster": cluster,
         "form": form,
         "error": error,
         "next": next_url,
-        "credential": credential,
+        "credential": services.credential_for(request.user, cluster),
         "nav_section": "clusters",
     }
     return render(request, "clusters/connect.html", context, status=400 if error else 200)
+
+
+def _record_connect(request, cluster, credential, method):
+    expires_at = credential.expires_at.isoformat() if credential.expires_at else None
+    record_event(
+        request,
+        "credential.connect",
+        cluster=cluster,
+        target=f"credential {credential.fingerprint}",
+        message=f"Connected as {credential.subject or 'unknown subject'}",
+        details={"method": method, "subject": credential.subject, "expires_at": expires_at},
+    )
 
 
 @require_POST
 @role_required(VIEWER)
 def disconnect(request, slug):
     cluster = get_object_or_404(Cluster, slug=slug)
-    credential = Credential.objects.filter(user=request.user, cluster=cluster).first()
+    credential = services.credential_for(request.user, cluster)
     if credential is None:
         messages.info(request, f"You were not connected to {cluster.name}.")
         return redirect("clusters:list")

@@ -1,17 +1,17 @@
 from django.urls import path
 
-from imgdash.repositories import changes, views
+from imgdash.repositories import views, write_views
 
 app_name = "repositories"
 # Repository names contain slashes and any word; actions hang off a "-" segment, which no
 # name segment can be. The action patterns come first: <path:name> is greedy.
 urlpatterns = [
     path("repositories/", views.repository_list, name="list"),
-    path("repositories/-/bulk-delete/", changes.bulk_delete, name="bulk_delete"),
-    path("repositories/<path:name>/-/scope/", changes.change_scope, name="scope"),
-    path("repositories/<path:name>/-/delete/", changes.delete_repository, name="delete"),
+    path("repositories/-/bulk-delete/", write_views.bulk_delete, name="bulk_delete"),
+    path("repositories/<path:name>/-/scope/", write_views.change_scope, name="scope"),
+    path("repositories/<path:name>/-/delete/", write_views.delete_repository, name="delete"),
     path("repositories/<path:name>/", views.repository_detail, name="detail"),
-    path("docker-token/", changes.docker_token, name="docker_token"),
+    path("docker-token/", write_views.docker_token, name="docker_token"),
     path("status/", views.cluster_status, name="status"),
     path("storage/", views.storage, name="storage"),
 ]

@@ -4,26 +4,16 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from imgdash.accounts.roles import VIEWER, role_required
-from imgdash.clusters.services import cluster_client_view
-from imgdash.imagemanager import (
-    ImageManagerError,
-    NotFound,
-    Unauthorized,
-    is_valid_repository_name,
-)
+from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
+from imgdash.clusters.services import credential_for
+from imgdash.imagemanager import ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
 from imgdash.repositories.index import repository_index
 
-UPSTREAM_STATUS = {403: 403, 404: 404}
 SCOPE_HELP = {
     "global": "Every namespace in the cluster can pull it.",
     "namespace": "Only workloads in its own namespace can pull it.",
 }
-
-
-def upstream_status(error):
-    """Our answer's status for an upstream failure: the cluster's refusal, else 502."""
-    return UPSTREAM_STATUS.get(error.status, 502)
 
 
 def fragment_or_page(request, template, fragment):
@@ -71,12 +61,9 @@ def repository_list(request, cluster, client):
     }
     try:
         snapshot = repository_index(request.user, cluster, client, refresh=refresh)
-    except Unauthorized:
-        raise
     except ImageManagerError as error:
-        context["error"] = error
         template = fragment_or_page(request, "repositories/list.html", "results")
-        return render(request, template, context, status=upstream_status(error))
+        return upstream_error_response(request, template, context, error)
     if refresh and not request.htmx and snapshot.error is None:
         # Refreshed: land on the same list without the refresh flag in the URL.
         return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
@@ -113,12 +100,8 @@ def repository_detail(request, cluster, client, name):
     try:
         # Always from the cluster, never the index: new tags and revoked tokens show at once.
         context["repository"] = client.get_repository(name)
-    except Unauthorized:
-        raise
     except ImageManagerError as error:
-        context["error"] = error
-        context["gone"] = isinstance(error, NotFound)
-        return render(request, "repositories/detail.html", context, status=upstream_status(error))
+        return upstream_error_response(request, "repositories/detail.html", context, error)
     return render(request, "repositories/detail.html", context)
 
 
@@ -126,14 +109,15 @@ def repository_detail(request, cluster, client, name):
 @role_required(VIEWER)
 @cluster_client_view
 def cluster_status(request, cluster, client):
-    context = {"cluster": cluster, "credential": request.credential, "nav_section": "status"}
+    context = {
+        "cluster": cluster,
+        "credential": credential_for(request.user, cluster),
+        "nav_section": "status",
+    }
     try:
         context["banner"] = client.endpoints()
-    except Unauthorized:
-        raise
     except ImageManagerError as error:
-        context["error"] = error
-        return render(request, "repositories/status.html", context, status=upstream_status(error))
+        return upstream_error_response(request, "repositories/status.html", context, error)
     return render(request, "repositories/status.html", context)
 
 
@@ -153,11 +137,8 @@ def storage(request, cluster, client):
     context = {"cluster": cluster, "nav_section": "storage"}
     try:
         snapshot = repository_index(request.user, cluster, client)
-    except Unauthorized:
-        raise
     except ImageManagerError as error:
-        context["error"] = error
-        return render(request, "repositories/storage.html", context, status=upstream_status(error))
+        return upstream_error_response(request, "repositories/storage.html", context, error)
     rows = search.namespace_totals(snapshot.entries)
     sort = request.GET.get("sort", "-size")
     key = sort.lstrip("-")

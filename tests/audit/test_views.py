@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from imgdash.audit.chain import link
 from imgdash.audit.log import record_event, record_intent, record_outcome
 from imgdash.audit.models import AuditEvent
-from imgdash.audit.views import PAGE_SIZE, server_error
+from imgdash.audit.views import PAGE_SIZE
+from imgdash.core.views import server_error
 
 URL = "/audit/"
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER, is_admin, user_roles
+from imgdash.clusters.selection import current_cluster, registered_clusters
 
 
 def navigation(request):
@@ -8,10 +9,8 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"demo": settings.DEMO}
-    from imgdash.clusters.selection import current_cluster, visible_clusters
-
     roles = user_roles(user)
-    clusters = visible_clusters(user) if roles else []
+    clusters = registered_clusters() if roles else []
     return {
         "demo": settings.DEMO,
         "can_browse": VIEWER in roles,

@@ -14,7 +14,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.accounts.roles import OPERATOR, role_required
 from imgdash.audit.log import record_event
-from imgdash.clusters.services import cluster_client_view, mark_stale, reconnect_response
+from imgdash.clusters.decorators import (
+    cluster_client_view,
+    reconnect_response,
+    upstream_error_response,
+)
+from imgdash.clusters.services import credential_for, mark_stale
 from imgdash.imagemanager import (
     CATALOG_SCOPE,
     ImageManagerError,
@@ -24,18 +29,9 @@ from imgdash.imagemanager import (
     repository_scope,
 )
 from imgdash.repositories import index
-from imgdash.repositories.mutations import (
-    claim_confirmation,
-    classify,
-    confirmation_token,
-    perform,
-)
-from imgdash.repositories.views import (
-    SCOPE_HELP,
-    fragment_or_page,
-    upstream_status,
-    valid_name_or_404,
-)
+from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
+from imgdash.repositories.logged_writes import classify, perform
+from imgdash.repositories.views import SCOPE_HELP, fragment_or_page, valid_name_or_404
 
 MAX_BULK = 500
 OUTCOME_STATUS = {"ok": 200, "refused": 409, "failed": 502, "unknown": 504}
@@ -49,16 +45,9 @@ def _list_url(cluster):
     return reverse("repositories:list", args=[cluster.slug])
 
 
-def _upstream_failure(request, template, context, error):
-    if isinstance(error, Unauthorized):
-        raise error
-    context["error"] = error
-    return render(request, template, context, status=upstream_status(error))
-
-
-def _after_unauthorized(request, cluster, outcome):
+def _after_unauthorized(request, cluster, result):
     """A 401 on a write: logged already; mark the token stale and send the user to reconnect."""
-    mark_stale(request, request.credential, outcome.error)
+    mark_stale(request, credential_for(request.user, cluster), result.error)
     return reconnect_response(
         request,
         cluster,
@@ -83,7 +72,7 @@ def change_scope(request, cluster, client, name):
     try:
         repository = client.get_repository(name)
     except ImageManagerError as error:
-        return _upstream_failure(
+        return upstream_error_response(
             request, fragment_or_page(request, template, "form"), context, error
         )
     context["repository"] = repository
@@ -99,7 +88,7 @@ def change_scope(request, cluster, client, name):
     if scope == repository.scope:
         messages.info(request, f"{name} already has scope {scope}; nothing was changed.")
         return _scope_done(request, cluster, name, scope)
-    outcome = perform(
+    result = perform(
         request,
         cluster,
         "repository.scope",
@@ -107,20 +96,20 @@ def change_scope(request, cluster, client, name):
         {"from": repository.scope, "to": scope},
         lambda: client.set_scope(name, scope),
     )
-    if isinstance(outcome.error, Unauthorized):
-        return _after_unauthorized(request, cluster, outcome)
-    if outcome.ok:
+    if isinstance(result.error, Unauthorized):
+        return _after_unauthorized(request, cluster, result)
+    if result.ok:
         index.change_scope(request.user, cluster, name, scope)
         messages.success(request, f"{name} now has scope {scope}: {SCOPE_HELP[scope]}")
         return _scope_done(request, cluster, name, scope)
-    if outcome.outcome == "unknown":
+    if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
-    context.update({"outcome": outcome, "chosen": scope})
+    context.update({"outcome": result, "chosen": scope})
     return render(
         request,
         fragment_or_page(request, template, "form"),
         context,
-        status=OUTCOME_STATUS[outcome.outcome],
+        status=OUTCOME_STATUS[result.outcome],
     )
 
 
@@ -151,7 +140,7 @@ def delete_repository(request, cluster, client, name):
         messages.info(request, f"{name} is already gone: someone else deleted it.")
         return _to_list(request, cluster)
     except ImageManagerError as error:
-        return _upstream_failure(request, fragment, context, error)
+        return upstream_error_response(request, fragment, context, error)
     context.update(
         {
             "repository": repository,
@@ -175,14 +164,14 @@ def delete_repository(request, cluster, client, name):
         )
         return _to_list(request, cluster)
     details = {"tags": repository.tag_count, "size": repository.size, "scope": repository.scope}
-    outcome = perform(
+    result = perform(
         request, cluster, "repository.delete", name, details, lambda: client.delete_repository(name)
     )
-    if isinstance(outcome.error, Unauthorized):
-        return _after_unauthorized(request, cluster, outcome)
-    if outcome.ok or outcome.gone:
+    if isinstance(result.error, Unauthorized):
+        return _after_unauthorized(request, cluster, result)
+    if result.ok or result.gone:
         index.forget_repository(request.user, cluster, name)
-        if outcome.ok:
+        if result.ok:
             messages.success(
                 request,
                 f"Deleted {name} and its {repository.tag_count} "
@@ -193,12 +182,12 @@ def delete_repository(request, cluster, client, name):
             index.drop_index(request.user, cluster)
             messages.info(request, f"{name} is already gone: someone else deleted it first.")
         return _to_list(request, cluster)
-    if outcome.outcome == "unknown":
+    if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update(
-        {"outcome": outcome, "confirmation": confirmation_token(request.user, f"delete:{name}")}
+        {"outcome": result, "confirmation": confirmation_token(request.user, f"delete:{name}")}
     )
-    return render(request, fragment, context, status=OUTCOME_STATUS[outcome.outcome])
+    return render(request, fragment, context, status=OUTCOME_STATUS[result.outcome])
 
 
 def _to_list(request, cluster):
@@ -299,10 +288,16 @@ def _delete_each(request, cluster, client, selected):
             }
         )
     if token_refused is not None:
-        mark_stale(request, request.credential, token_refused)
+        mark_stale(request, credential_for(request.user, cluster), token_refused)
     if any(r.get("status") == "unknown" for r in results):
         index.drop_index(request.user, cluster)
     return results
+
+
+def _docker_username(request, cluster):
+    """The name `docker login` takes: the token's subject, else the imgdash username."""
+    credential = credential_for(request.user, cluster)
+    return (credential and credential.subject) or request.user.get_username()
 
 
 @never_cache
@@ -321,7 +316,7 @@ def docker_token(request, cluster, client):
         "cluster": cluster,
         "name": name,
         "scope": scope,
-        "username": request.credential.subject or request.user.get_username(),
+        "username": _docker_username(request, cluster),
     }
     target = name or "registry catalog"
     try:
@@ -337,14 +332,11 @@ def docker_token(request, cluster, client):
             message=error.message,
             details={"scope": scope},
         )
-        if isinstance(error, Unauthorized):
-            raise
-        context["error"] = error
-        return render(
+        return upstream_error_response(
             request,
             fragment_or_page(request, "repositories/docker_token.html", "token"),
             context,
-            status=upstream_status(error),
+            error,
         )
     record_event(
         request,

@@ -4,11 +4,7 @@ PUT and DELETE are never retried (the client guarantees it); a write whose answe
 has outcome "unknown" and the user is asked to refresh rather than told it failed.
 """
 
-import secrets
 from dataclasses import dataclass
-
-from django.core import signing
-from django.core.cache import cache
 
 from imgdash.audit.log import record_intent, record_outcome
 from imgdash.imagemanager import (
@@ -19,12 +15,10 @@ from imgdash.imagemanager import (
     Unavailable,
 )
 
-CONFIRMATION_MAX_AGE = 3600
-
 
 @dataclass
-class Outcome:
-    """What happened to one write, in the action log's words."""
+class WriteResult:
+    """What happened to one write: its `outcome` in the action log's words, and the error."""
 
     outcome: str  # ok | refused | failed | unknown
     error: ImageManagerError | None = None
@@ -50,6 +44,7 @@ class Outcome:
 
 
 def classify(error):
+    """The action log's outcome for a failed call: unknown, failed or refused."""
     if isinstance(error, OutcomeUnknown):
         return "unknown"
     if isinstance(error, Unavailable | ProtocolError) or error.status is None:
@@ -65,7 +60,7 @@ def perform(request, cluster, action, target, details, send):
     try:
         send()
     except ImageManagerError as error:
-        result = Outcome(classify(error), error)
+        result = WriteResult(classify(error), error)
         record_outcome(
             intent,
             result.outcome,
@@ -79,29 +74,4 @@ def perform(request, cluster, action, target, details, send):
         record_outcome(intent, "unknown", message=f"imgdash error: {type(error).__name__}")
         raise
     record_outcome(intent, "ok", status=200)
-    return Outcome("ok")
-
-
-# Double-submit protection: each confirmation form carries a signed, single-use token; the
-# first POST that claims it (an atomic cache add, shared by all workers) is the only one sent.
-
-
-def confirmation_token(user, purpose):
-    payload = {"user": user.pk, "purpose": purpose, "nonce": secrets.token_urlsafe(12)}
-    return signing.dumps(payload, salt="imgdash.confirm", compress=True)
-
-
-def claim_confirmation(user, purpose, token):
-    """True once per valid token; False for a replay, a forged, expired or foreign token."""
-    try:
-        data = signing.loads(token or "", salt="imgdash.confirm", max_age=CONFIRMATION_MAX_AGE)
-    except signing.BadSignature:
-        return False
-    if (
-        not isinstance(data, dict)
-        or data.get("user") != user.pk
-        or data.get("purpose") != purpose
-        or not data.get("nonce")
-    ):
-        return False
-    return cache.add(f"confirm-used:{data['nonce']}", 1, timeout=CONFIRMATION_MAX_AGE + 60)
+    return WriteResult("ok")

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -15,7 +16,7 @@ def home(request):
         return redirect("clusters:home")
     if has_role(request.user, AUDITOR):
         return redirect("audit:log")
-    return render(request, "accounts/no_role.html", status=403)
+    return render(request, "core/no_role.html", status=403)
 
 
 @login_not_required
@@ -30,3 +31,13 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "not answering"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def server_error(request):
+    """handler500: the plain error page, with the request id to quote to an admin.
+
+    No context processors or database queries: the database may be why we are here.
+    """
+    template = loader.get_template("500.html")
+    request_id = getattr(request, "request_id", "")
+    return HttpResponseServerError(template.render({"request_id": request_id}))

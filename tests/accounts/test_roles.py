@@ -78,3 +78,16 @@ def test_a_viewer_without_the_role_gets_a_readable_403_page(client, make_user):
     response = client.get("/clusters/")
     assert response.status_code == 403
     assert b"This needs the Viewer role" in response.content
+
+
+def test_granting_a_role_brings_its_permissions_even_if_the_group_was_lost(client, make_user):
+    # Transactional tests and careless admins can remove the migration-made groups.
+    Group.objects.filter(name=AUDITOR).delete()
+    auditor = make_user("aud", AUDITOR)
+    other = make_user("someone-else", VIEWER)
+    client.force_login(other)
+    client.get("/clusters/")  # an action of someone else's in the log
+    client.force_login(auditor)
+    response = client.get("/audit/")
+    assert response.status_code == 200
+    assert b"by everyone" in response.content

@@ -8,11 +8,10 @@ state is kept in the data folder, so deletions and scope changes persist).
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER
+from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER, grant_role
 from imgdash.audit.log import record_event
 from imgdash.clusters.models import Cluster
 from imgdash.clusters.services import save_credential
@@ -52,6 +51,7 @@ class Command(BaseCommand):
             raise CommandError("Run the demo as `python manage.py demo` (it sets IMGDASH_DEMO).")
         from imgdash.emulator.server import EmulatorServer
 
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         state_file = settings.DATA_DIR / "demo-emulator.json"
         emulator = EmulatorServer(repos=repos, seed=1, state_file=str(state_file)).start()
@@ -89,9 +89,10 @@ class Command(BaseCommand):
             user.is_superuser = user.is_staff = role is None
             user.save()
             if role:
-                user.groups.set([Group.objects.get(name=role)])
+                user.groups.clear()
+                grant_role(user, role)
             if cluster_user:
-                # The emulator signs with a fresh key each start: connect a fresh token.
+                # A fresh token each run: the last run's may have expired (they last 12 h).
                 credential = save_credential(user, cluster, emulator.issue_id_token(cluster_user))
                 record_event(
                     None,
