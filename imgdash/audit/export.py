@@ -9,47 +9,30 @@ from django.http import StreamingHttpResponse
 from imgdash.audit.actions import action_label
 from imgdash.audit.chain import timestamp
 
-COLUMNS = (
-    "id",
-    "time",
-    "actor",
-    "actor_id",
-    "cluster",
-    "cluster_id",
-    "action",
-    "action_label",
-    "target",
-    "outcome",
-    "status",
-    "message",
-    "details",
-    "intent_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "prev_hash",
-    "hash",
+# Each export column and the stored field it shows, in the order they are written.
+_COLUMN_FIELDS = (
+    ("id", "id"),
+    ("time", "created_at"),
+    ("actor", "actor_username"),
+    ("actor_id", "actor_id"),
+    ("cluster", "cluster_name"),
+    ("cluster_id", "cluster_id"),
+    ("action", "action"),
+    ("action_label", "action"),
+    ("target", "target"),
+    ("outcome", "outcome"),
+    ("status", "status"),
+    ("message", "message"),
+    ("details", "details"),
+    ("intent_id", "intent_id"),
+    ("ip", "ip"),
+    ("user_agent", "user_agent"),
+    ("request_id", "request_id"),
+    ("prev_hash", "prev_hash"),
+    ("hash", "hash"),
 )
-FIELDS = (
-    "id",
-    "created_at",
-    "actor_username",
-    "actor_id",
-    "cluster_name",
-    "cluster_id",
-    "action",
-    "target",
-    "outcome",
-    "status",
-    "message",
-    "details",
-    "intent_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = tuple(column for column, _ in _COLUMN_FIELDS)
+FIELDS = tuple(dict.fromkeys(field for _, field in _COLUMN_FIELDS))
 CHUNK_ROWS = 2000
 LINES_PER_WRITE = 500
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
@@ -57,27 +40,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _record(row):
-    return {
-        "id": row["id"],
-        "time": timestamp(row["created_at"]),
-        "actor": row["actor_username"],
-        "actor_id": row["actor_id"],
-        "cluster": row["cluster_name"],
-        "cluster_id": row["cluster_id"],
-        "action": row["action"],
-        "action_label": action_label(row["action"]),
-        "target": row["target"],
-        "outcome": row["outcome"],
-        "status": row["status"],
-        "message": row["message"],
-        "details": row["details"],
-        "intent_id": row["intent_id"],
-        "ip": row["ip"],
-        "user_agent": row["user_agent"],
-        "request_id": row["request_id"],
-        "prev_hash": row["prev_hash"],
-        "hash": row["hash"],
-    }
+    record = {column: row[field] for column, field in _COLUMN_FIELDS}
+    record["time"] = timestamp(row["created_at"])
+    record["action_label"] = action_label(row["action"])
+    return record
 
 
 def safe_cell(value):

@@ -32,28 +32,25 @@ class AuditEventQuerySet(models.QuerySet):
         raise AppendOnlyError("Action-log rows are never deleted.")
 
 
+def _reference_that_never_changes_the_row(model):
+    return models.ForeignKey(
+        model,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+
 class AuditEvent(models.Model):
     # Who and what are also kept as text, so a row stays readable after the user or cluster is
     # gone. The foreign keys have no database constraint and do nothing on delete: a cascade
     # or SET NULL would be an UPDATE of the log (and break its hash chain).
     created_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    actor = _reference_that_never_changes_the_row(settings.AUTH_USER_MODEL)
     actor_username = models.CharField(max_length=150, blank=True)
-    cluster = models.ForeignKey(
-        "clusters.Cluster",
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    cluster = _reference_that_never_changes_the_row("clusters.Cluster")
     cluster_name = models.CharField(max_length=100, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     target = models.CharField(max_length=500, blank=True)
