@@ -55,7 +55,11 @@ def emulator(emulator_server):
 
 @pytest.fixture
 def make_user(django_user_model):
-    """make_user("alice", "Operator") -> a user in that role group with password PASSWORD."""
+    """make_user("alice", "Operator") -> a user in that role group with password PASSWORD.
+
+    The one way tests make users, so how a role is granted is decided here (by
+    accounts.roles.grant_role, as the demo does); superuser=True gives an imgdash admin.
+    """
     from imgdash.accounts.roles import grant_role
 
     def make(username, *roles, superuser=False):

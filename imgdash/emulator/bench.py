@@ -52,7 +52,7 @@ def main(argv=None):
     server, seconds = timed(lambda: EmulatorServer(repos=args.repos, seed=args.seed).start())
     print(f"seed and start the emulator (generate + encode + key): {seconds:.2f} s")
 
-    store = server.store
+    store = server.repositories
     _, seconds = timed(store.list_body)
     print(f"join the full list body (server side, first): {seconds * 1000:.0f} ms")
     _, seconds = timed(store.list_body)
@@ -61,7 +61,7 @@ def main(argv=None):
     try:
         with requests.Session() as session:
             for username in ("admin", "viewer"):
-                server.store.set_scope("default/alpine", "global")  # drop the cached bodies
+                server.repositories.set_scope("default/alpine", "global")  # drop the cached bodies
                 session.headers["Authorization"] = "Bearer " + server.issue_id_token(username)
                 first, seconds = timed(lambda: session.get(url, timeout=60))
                 count = len(first.json()["repositories"])

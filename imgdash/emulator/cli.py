@@ -91,7 +91,7 @@ def build_server(options):
 def describe(server):
     """What a person needs to point imgdash (or curl) at the running emulator."""
     lines = [
-        f"Image Manager emulator: {len(server.store)} repositories",
+        f"Image Manager emulator: {len(server.repositories)} repositories",
         f"  API:            {server.api_url}",
         f"  Identity token: {server.url}{IDENTITY_ENDPOINT}",
     ]

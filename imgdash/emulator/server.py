@@ -67,6 +67,8 @@ class EmulatorServer:
     username -> {"password", "roles"} replacing the default users. faults: fault specs
     active from the start. log_requests: log one line per request to
     `imgdash.emulator.access`.
+
+    `repositories` is the emulator's RepositoryStore, to read or change directly.
     """
 
     def __init__(
@@ -104,19 +106,19 @@ class EmulatorServer:
         self.tokens = TokenIssuer(key, id_token_ttl=token_ttl)
 
         if self.state_file and self.state_file.exists():
-            self.store = RepositoryStore.load(self.state_file)
+            self.repositories = RepositoryStore.load(self.state_file)
         else:
-            self.store = RepositoryStore(generate_repositories(repos, seed), self.state_file)
+            self.repositories = RepositoryStore(generate_repositories(repos, seed), self.state_file)
             if self.state_file:
-                self.store.save()
-        self._pristine = self.store.snapshot()
+                self.repositories.save()
+        self._pristine = self.repositories.snapshot()
 
         self.faults = FaultSet(faults)
         self.requests = RequestLog()
         self._in_flight = 0
         self._idle = threading.Condition()
         self.app = ImageManagerApp(
-            self.store,
+            self.repositories,
             self.users,
             self.tokens,
             faults=self.faults,
@@ -130,10 +132,6 @@ class EmulatorServer:
         self._thread = None
 
     # -- what clients need ---------------------------------------------------------------
-
-    @property
-    def repositories(self):
-        return self.store
 
     @property
     def url(self):
@@ -233,7 +231,7 @@ class EmulatorServer:
     def reset(self):
         """Back to the repositories as seeded (or loaded), no faults, an empty request log."""
         self.wait_idle()
-        self.store.restore(self._pristine)
+        self.repositories.restore(self._pristine)
         self.faults.clear()
         self.requests.clear()
         self.users.clear()
@@ -247,7 +245,7 @@ class EmulatorServer:
 
     def __repr__(self):
         where = self.url if self._httpd else "not running"
-        return f"<EmulatorServer {where}, {len(self.store)} repositories>"
+        return f"<EmulatorServer {where}, {len(self.repositories)} repositories>"
 
 
 class _HTTPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):

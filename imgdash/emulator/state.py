@@ -96,10 +96,6 @@ class RepositoryStore:
         record = self._records.get(name)
         return orjson.loads(record.json) if record else None
 
-    def get_json(self, name):
-        record = self._records.get(name)
-        return record.json if record else None
-
     def all(self):
         """Every repository as a fresh dict, in order."""
         with self._lock:

@@ -59,12 +59,6 @@ class TokenIssuer:
         )
         self.key_id = hashlib.sha256(der).hexdigest()[:16]
 
-    @property
-    def public_key_pem(self):
-        return self.public_key.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
-
     def _sign(self, claims):
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.key_id})
 

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 
 from imgdash.audit.log import record_event
@@ -9,21 +8,19 @@ TRIGGER = "audit_auditevent_append_only"
 
 
 @pytest.fixture
-def user(django_user_model):
-    # No password: hashing one costs half a second; tests sign in with force_login.
-    return django_user_model.objects.create_user("val")
+def user(make_user):
+    """A user in no role group."""
+    return make_user("val")
 
 
 @pytest.fixture
-def auditor(django_user_model):
-    auditor = django_user_model.objects.create_user("audra")
-    auditor.groups.add(Group.objects.get(name="Auditor"))
-    return auditor
+def auditor(make_user):
+    return make_user("audra", "Auditor")
 
 
 @pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", None)
+def superuser(make_user):
+    return make_user("root", superuser=True)
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ def test_a_role_refusal_is_recorded_as_denied(client, user):
     assert (event.ip, event.user_agent) == ("198.51.100.4", "pytest")
 
 
-def test_disconnecting_a_credential_is_recorded(client, user, prod):
-    from django.contrib.auth.models import Group
-
-    user.groups.add(Group.objects.get(name="Viewer"))
+def test_disconnecting_a_credential_is_recorded(client, make_user, prod):
+    user = make_user("val", "Viewer")
     credential = Credential(user=user, cluster=prod, subject="val")
     token = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ2YWwifQ.c2ln"
     credential.set_token(token)

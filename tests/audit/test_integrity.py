@@ -45,8 +45,8 @@ def test_its_queryset_refuses_bulk_changes(events, change):
     assert not AuditEvent.objects.filter(target="x").exists()
 
 
-def test_deleting_a_user_leaves_their_rows_alone(django_user_model):
-    user = django_user_model.objects.create_user("gone")
+def test_deleting_a_user_leaves_their_rows_alone(make_user):
+    user = make_user("gone")
     event = record_event(None, "auth.sign_in", actor=user)
     user_id = user.pk
     user.delete()

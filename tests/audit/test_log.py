@@ -92,8 +92,8 @@ def test_it_rejects_an_unknown_outcome(db):
     assert not AuditEvent.objects.exists()
 
 
-def test_it_escapes_control_characters_and_newlines(db, django_user_model):
-    actor = django_user_model.objects.create_user("eve\nadmin")
+def test_it_escapes_control_characters_and_newlines(make_user):
+    actor = make_user("eve\nadmin")
     request = request_for(actor, HTTP_USER_AGENT="curl\r\n\x1b[31mfake")
     event = record_event(
         request,

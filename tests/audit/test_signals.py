@@ -2,13 +2,12 @@ import pytest
 
 from imgdash.audit.chain import CONTENT_FIELDS
 from imgdash.audit.models import AuditEvent
-
-PASSWORD = "Tr0ub4dor&3-horse"
+from tests.conftest import PASSWORD
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password=PASSWORD)
+def alice(make_user):
+    return make_user("alice")
 
 
 def test_it_records_a_sign_in(client, alice):

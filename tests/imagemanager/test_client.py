@@ -130,9 +130,17 @@ def test_it_changes_the_scope_with_a_json_body(emulator, admin):
 
 @pytest.mark.parametrize("body", ["OK", "OK\n", "", '{"status": "ok"}', "Updated"])
 def test_any_plain_success_answer_to_a_change_is_fine(emulator, admin, body):
+    # The answer is canned (the emulator applies nothing), so this tests how the client reads
+    # it: neither call raises, so the dashboard reports the change as made; each went out once.
     content_type = "application/json" if body.startswith("{") else "text/plain"
-    emulator.faults.add(method="PUT", status=200, body=body, content_type=content_type)
+    emulator.faults.add(method="*", status=200, body=body, content_type=content_type)
     admin.set_scope("team-a/orders-api", "global")
+    admin.delete_repository("team-a/orders-api")
+    assert logged(emulator) == [
+        ("PUT", API + "/repositories/team-a/orders-api"),
+        ("DELETE", API + "/repositories/team-a/orders-api"),
+    ]
+    assert emulator.requests[0].body == b'{"scope":"global"}'
 
 
 def test_it_refuses_a_scope_that_does_not_exist_without_asking(emulator, admin):

@@ -1,0 +1,47 @@
+"""The action log in a real browser: htmx filtering with a shareable URL, rows that expand."""
+
+import pytest
+from playwright.sync_api import expect
+
+from imgdash.audit.log import record_event
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_filters_the_log_and_expands_a_row(page, make_user, sign_in):
+    auditor = make_user("audra", "Auditor")
+    for n in range(3):
+        record_event(None, "credential.connect", target=f"credential c{n}")
+    record_event(
+        None,
+        "repository.scope",
+        outcome="refused",
+        target="team/app",
+        status=403,
+        message="Forbidden",
+        details={"before": "namespace", "after": "global"},
+    )
+
+    sign_in(auditor)
+    page.goto("/audit/")
+    rows = page.locator("#audit-results tbody tr")
+    expect(rows).to_have_count(5)  # the four above and the sign-in
+    page.evaluate("window.stillTheSamePage = true")
+
+    page.select_option("#id_outcome", "refused")
+    page.wait_for_url("**/audit/?*outcome=refused*")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("team/app")
+    assert page.evaluate("window.stillTheSamePage") is True  # swapped by htmx, not reloaded
+
+    details = rows.first.locator("details.event-details")
+    expect(details.locator("pre")).to_be_hidden()
+    details.locator("summary").click()
+    expect(details.locator("pre")).to_be_visible()
+    expect(details).to_contain_text('"after": "global"')
+    expect(details).to_contain_text("403")
+
+    # The pushed URL is shareable: opening it fresh gives the same filtered page.
+    page.goto(page.url)
+    expect(rows).to_have_count(1)
+    expect(page.locator("#id_outcome")).to_have_value("refused")
