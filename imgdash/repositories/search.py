@@ -59,7 +59,8 @@ def search(entries, query):
     """The entries that match `query`: one tight pass per condition, narrowest first."""
     found = list(entries)
     if query.namespaces:
-        found = [e for e in found if e.namespace in query.namespaces]
+        # Compared without case, as words are: the namespace filter offers names as stored.
+        found = [e for e in found if e.namespace.lower() in query.namespaces]
     if query.scopes:
         found = [e for e in found if e.scope in query.scopes]
     for tag in query.tags:

@@ -111,11 +111,6 @@ def test_the_namespace_filter_acts_as_an_ns_qualifier():
     assert found("alpine", namespace="team-b") == ["team-b/alpine"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ns: and the namespace filter are lower-cased, the namespace in the index "
-    "is not, so a namespace with capitals is never found (words ignore case in names)",
-)
 def test_a_namespace_with_capitals_is_found_by_ns_and_by_the_filter():
     legacy = entry("Legacy/App", tags=["1.0"])
     assert search([legacy], parse_query("legacy")) == [legacy]
