@@ -1,6 +1,7 @@
 """The emulator's HTTP behaviour as a plain WSGI application: routing, authentication,
 namespace RBAC, and the repositories. Socket-level concerns (threads, TLS, faults that break
-the connection) live in server.py; this module can be mounted under any WSGI server.
+the connection) live in server.py and connection.py; the control endpoint in control.py.
+This module can be mounted under any WSGI server.
 
 Errors are answered as a Go server built on net/http answers them (`http.Error`): a short
 message and a newline, `text/plain; charset=utf-8`, `X-Content-Type-Options: nosniff`.
@@ -10,13 +11,24 @@ import base64
 import hmac
 import logging
 import secrets
-from http import HTTPStatus
 from typing import NamedTuple
 from urllib.parse import parse_qs
 
 import orjson
 
-from .faults import FaultSpecError
+from .control import control_endpoint
+from .responses import (
+    JSON,
+    NOT_FOUND,
+    OIDC_JSON,
+    TEXT,
+    Response,
+    http_error,
+    json_response,
+    method_not_allowed,
+    phrase,
+    read_body,
+)
 from .state import SCOPES
 from .tokens import TokenError
 from .users import can_delete, can_see, can_update
@@ -27,6 +39,9 @@ API = "/image-manager/api/v1"
 REPOSITORIES = API + "/repositories"
 IDENTITY_ENDPOINT = "/idprovider/v1/auth/identitytoken"
 CONTROL = "/_emulator"
+
+UNAUTHORIZED = "Unauthorized: "
+REPOSITORY_NOT_FOUND = "repository not found"
 
 BANNER = (
     "IBM Cloud Private Image Management API.\n"
@@ -40,39 +55,6 @@ BANNER = (
     "PUT /image-manager/api/v1/repositories/{repo:.*}\n"
     "DELETE /image-manager/api/v1/repositories/{repo:.*}\n"
 )
-
-TEXT = "text/plain; charset=utf-8"
-JSON = "application/json"
-# The identity provider is WebSphere Liberty, which labels its JSON this way.
-OIDC_JSON = "application/json;charset=UTF-8"
-NOSNIFF = ("X-Content-Type-Options", "nosniff")
-MAX_BODY = 1024 * 1024
-
-
-class Response(NamedTuple):
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-    headers: tuple = ()
-
-
-def http_error(status, message):
-    """What Go's http.Error(w, message, status) sends."""
-    return Response(status, (message + "\n").encode(), TEXT, (NOSNIFF,))
-
-
-def json_response(status, data, content_type=JSON, headers=()):
-    return Response(status, orjson.dumps(data), content_type, headers)
-
-
-NOT_FOUND = http_error(404, "404 page not found")
-UNAUTHORIZED = "Unauthorized: "
-REPOSITORY_NOT_FOUND = "repository not found"
-
-
-def method_not_allowed(allowed):
-    response = http_error(405, "Method Not Allowed")
-    return response._replace(headers=(*response.headers, ("Allow", ", ".join(allowed))))
 
 
 class ImageManagerApp:
@@ -107,7 +89,7 @@ class ImageManagerApp:
         if response.content_type:
             headers.insert(0, ("Content-Type", response.content_type))
         headers.append(("Content-Length", str(len(response.body))))
-        start_response(f"{response.status} {_phrase(response.status)}", headers)
+        start_response(f"{response.status} {phrase(response.status)}", headers)
         return [response.body]
 
     def route(self, method, path, environ):
@@ -133,7 +115,7 @@ class ImageManagerApp:
                 return method_not_allowed(["POST"])
             return self.identity_token(environ)
         if self.control and (path == CONTROL or path.startswith(CONTROL + "/")):
-            return self.control_endpoint(method, path[len(CONTROL) :].strip("/"), environ)
+            return control_endpoint(self, method, path[len(CONTROL) :].strip("/"), environ)
         return NOT_FOUND
 
     # -- authentication ------------------------------------------------------------------
@@ -343,78 +325,6 @@ class ImageManagerApp:
             answer["id_token"] = self.tokens.issue_id_token(user)
         return json_response(200, answer, OIDC_JSON, (("Cache-Control", "no-store"),))
 
-    # -- the control endpoint ------------------------------------------------------------
-
-    def control_endpoint(self, method, path, environ):
-        if path == "" and method == "GET":
-            return json_response(200, {"endpoints": CONTROL_ENDPOINTS})
-        if path == "faults":
-            if method == "GET":
-                return json_response(200, {"faults": [f.to_dict() for f in self.faults]})
-            if method == "POST":
-                return self.add_faults(environ)
-            if method == "DELETE":
-                count = len(self.faults)
-                self.faults.clear()
-                return json_response(200, {"cleared": count})
-            return method_not_allowed(["GET", "POST", "DELETE"])
-        if path.startswith("faults/") and method == "DELETE":
-            try:
-                removed = self.faults.remove(int(path.split("/", 1)[1]))
-            except ValueError:
-                removed = False
-            return json_response(200, {"removed": 1}) if removed else NOT_FOUND
-        if path == "reset" and method == "POST":
-            self.on_reset()
-            return json_response(200, {"reset": True, "repositories": len(self.store)})
-        if path == "requests":
-            if method == "GET":
-                return json_response(200, {"requests": [_logged(e) for e in self.requests]})
-            if method == "DELETE":
-                self.requests.clear()
-                return json_response(200, {"cleared": True})
-        if path == "tokens" and method == "POST":
-            return self.mint_token(environ)
-        return NOT_FOUND
-
-    def add_faults(self, environ):
-        try:
-            spec = orjson.loads(read_body(environ))
-        except orjson.JSONDecodeError:
-            return json_response(400, {"error": "the body must be a JSON fault or list of faults"})
-        specs = spec if isinstance(spec, list) else [spec]
-        try:
-            added = [self.faults.add_spec(one) for one in specs]
-        except FaultSpecError as exc:
-            return json_response(400, {"error": str(exc)})
-        faults = [fault.to_dict() for fault in added]
-        return json_response(201, {"fault": faults[0]} if len(faults) == 1 else {"faults": faults})
-
-    def mint_token(self, environ):
-        try:
-            spec = orjson.loads(read_body(environ))
-            user = self.users[spec["username"]]
-            ttl = spec.get("ttl")
-            if ttl is not None and not isinstance(ttl, int):
-                raise TypeError(ttl)
-        except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
-            return json_response(
-                400, {"error": 'expected {"username": known user, "ttl": seconds}'}
-            )
-        return json_response(200, {"id_token": self.tokens.issue_id_token(user, ttl)})
-
-
-CONTROL_ENDPOINTS = [
-    "GET /_emulator/faults",
-    "POST /_emulator/faults  (a JSON fault, or a list of them)",
-    "DELETE /_emulator/faults",
-    "DELETE /_emulator/faults/{id}",
-    "POST /_emulator/reset",
-    "GET /_emulator/requests",
-    "DELETE /_emulator/requests",
-    'POST /_emulator/tokens  {"username": "...", "ttl": seconds}',
-]
-
 
 class _Placeholder(NamedTuple):
     owner: str
@@ -428,28 +338,3 @@ def forbidden(user, namespace, action):
 
 def oauth_error(status, error, description):
     return json_response(status, {"error_description": description, "error": error}, OIDC_JSON)
-
-
-def read_body(environ):
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(min(length, MAX_BODY)) if length > 0 else b""
-
-
-def _phrase(status):
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _logged(entry):
-    return {
-        "method": entry.method,
-        "path": entry.path,
-        "query": entry.query,
-        "username": entry.username,
-        "time": entry.time,
-    }
