@@ -263,6 +263,7 @@ def _delete_each(request, cluster, client, selected):
             results.append(
                 {
                     "entry": entry,
+                    "state": "not_attempted",
                     "outcome": "not attempted",
                     "message": "Not sent: the cluster stopped accepting your token.",
                 }
@@ -280,27 +281,26 @@ def _delete_each(request, cluster, client, selected):
             index.forget_repository(request.user, cluster, entry.name)
         if isinstance(outcome.error, Unauthorized):
             token_refused = outcome.error
-        label = (
-            "already gone"
-            if outcome.gone
-            else {
-                "ok": "deleted",
-                "refused": "refused by the cluster",
-                "failed": "failed",
-                "unknown": "outcome unknown",
-            }[outcome.outcome]
-        )
+        # A machine state for the template's styling, beside the label a person reads.
+        state = "gone" if outcome.gone else "deleted" if outcome.ok else outcome.outcome
+        label = {
+            "deleted": "deleted",
+            "gone": "already gone",
+            "refused": "refused by the cluster",
+            "failed": "failed",
+            "unknown": "outcome unknown",
+        }[state]
         results.append(
             {
                 "entry": entry,
+                "state": state,
                 "outcome": label,
-                "status": outcome.outcome,
                 "message": outcome.message,
             }
         )
     if token_refused is not None:
         mark_stale(request, request.credential, token_refused)
-    if any(r.get("status") == "unknown" for r in results):
+    if any(r["state"] == "unknown" for r in results):
         index.drop_index(request.user, cluster)
     return results
 
