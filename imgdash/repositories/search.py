@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from django.core.paginator import Paginator
+
 SCOPES = ("global", "namespace")
 SORTS = {
     "name": attrgetter("name"),
@@ -98,40 +100,10 @@ def parse_page(value):
         return 1
 
 
-@dataclass
-class Page:
-    items: list
-    number: int
-    count: int
-    size: int
-
-    @property
-    def pages(self):
-        return max(1, -(-self.count // self.size))
-
-    @property
-    def first_index(self):
-        return (self.number - 1) * self.size + 1 if self.count else 0
-
-    @property
-    def last_index(self):
-        return min(self.number * self.size, self.count)
-
-    @property
-    def has_previous(self):
-        return self.number > 1
-
-    @property
-    def has_next(self):
-        return self.number < self.pages
-
-
 def paginate(entries, number, size):
-    count = len(entries)
-    pages = max(1, -(-count // size))
-    number = min(number, pages)  # a page past the end shows the last one
-    start = (number - 1) * size
-    return Page(entries[start : start + size], number, count, size)
+    """Page `number` of `entries`; a page past the end shows the last one."""
+    paginator = Paginator(entries, size)
+    return paginator.page(min(number, paginator.num_pages))
 
 
 def namespace_totals(entries):

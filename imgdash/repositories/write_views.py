@@ -35,6 +35,15 @@ from imgdash.repositories.views import SCOPE_HELP, fragment_or_page, valid_name_
 
 MAX_BULK = 500
 OUTCOME_STATUS = {"ok": 200, "refused": 409, "failed": 502, "unknown": 504}
+# Each bulk result's state (the template styles by it) and the label people read.
+BULK_RESULT_LABELS = {
+    "deleted": "deleted",
+    "gone": "already gone",
+    "refused": "refused by the cluster",
+    "failed": "failed",
+    "unknown": "outcome unknown",
+    "not_attempted": "not attempted",
+}
 
 
 def _detail_url(cluster, name):
@@ -104,7 +113,7 @@ def change_scope(request, cluster, client, name):
         return _scope_done(request, cluster, name, scope)
     if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
-    context.update({"outcome": result, "chosen": scope})
+    context.update({"result": result, "chosen": scope})
     return render(
         request,
         fragment_or_page(request, template, "form"),
@@ -185,7 +194,7 @@ def delete_repository(request, cluster, client, name):
     if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update(
-        {"outcome": result, "confirmation": confirmation_token(request.user, f"delete:{name}")}
+        {"result": result, "confirmation": confirmation_token(request.user, f"delete:{name}")}
     )
     return render(request, fragment, context, status=OUTCOME_STATUS[result.outcome])
 
@@ -252,12 +261,13 @@ def _delete_each(request, cluster, client, selected):
             results.append(
                 {
                     "entry": entry,
-                    "outcome": "not attempted",
+                    "state": "not_attempted",
+                    "outcome": BULK_RESULT_LABELS["not_attempted"],
                     "message": "Not sent: the cluster stopped accepting your token.",
                 }
             )
             continue
-        outcome = perform(
+        result = perform(
             request,
             cluster,
             "repository.bulk_delete",
@@ -265,31 +275,23 @@ def _delete_each(request, cluster, client, selected):
             {"tags": entry.tag_count, "size": entry.size},
             lambda name=entry.name: client.delete_repository(name),
         )
-        if outcome.ok or outcome.gone:
+        if result.ok or result.gone:
             index.forget_repository(request.user, cluster, entry.name)
-        if isinstance(outcome.error, Unauthorized):
-            token_refused = outcome.error
-        label = (
-            "already gone"
-            if outcome.gone
-            else {
-                "ok": "deleted",
-                "refused": "refused by the cluster",
-                "failed": "failed",
-                "unknown": "outcome unknown",
-            }[outcome.outcome]
-        )
+        if isinstance(result.error, Unauthorized):
+            token_refused = result.error
+        # A machine state for the template's styling, beside the label a person reads.
+        state = "gone" if result.gone else "deleted" if result.ok else result.outcome
         results.append(
             {
                 "entry": entry,
-                "outcome": label,
-                "status": outcome.outcome,
-                "message": outcome.message,
+                "state": state,
+                "outcome": BULK_RESULT_LABELS[state],
+                "message": result.message,
             }
         )
     if token_refused is not None:
         mark_stale(request, credential_for(request.user, cluster), token_refused)
-    if any(r.get("status") == "unknown" for r in results):
+    if any(r["state"] == "unknown" for r in results):
         index.drop_index(request.user, cluster)
     return results
 

@@ -19,15 +19,12 @@
     }
   });
 
-  // Copy buttons: <button data-copy="#id-of-element"> or data-copy-text="literal".
+  // Copy buttons: <button data-copy="#id-of-element"> copies that element's text.
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-copy], [data-copy-text]");
+    var button = event.target.closest("[data-copy]");
     if (!button) return;
-    var text = button.getAttribute("data-copy-text");
-    if (text === null) {
-      var source = document.querySelector(button.getAttribute("data-copy"));
-      text = source ? source.textContent.trim() : "";
-    }
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    var text = source ? source.textContent.trim() : "";
     // Keep the first label: a second click while "Copied" shows must not make that the label.
     if (!button.hasAttribute("data-label")) button.setAttribute("data-label", button.textContent);
     var label = button.getAttribute("data-label");

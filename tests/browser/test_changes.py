@@ -79,6 +79,24 @@ def test_the_delete_dialog_cancels_without_deleting(operator_page, emulator):
     assert not [r for r in emulator.requests if r.method == "DELETE"]
 
 
+def test_the_list_opens_another_delete_dialog_after_one_is_closed(operator_page, emulator):
+    page = operator_page
+    page.goto("/clusters/emu/repositories/?q=ns:team-a")
+    mark_page(page)
+    links = page.locator("#repository-table a[aria-label^='Delete ']")
+    dialog = page.locator("dialog#delete-dialog")
+    for i in range(2):
+        name = links.nth(i).get_attribute("aria-label").removeprefix("Delete ")
+        links.nth(i).click()
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#delete-title")).to_contain_text(name)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+    expect(page.locator("#dialog-slot")).to_have_count(1)
+    assert still_same_page(page)
+    assert not [r for r in emulator.requests if r.method == "DELETE"]
+
+
 def test_scope_changes_inline_in_a_list_row(operator_page, emulator):
     page = operator_page
     repository = team_a(emulator, scope="namespace")[0]

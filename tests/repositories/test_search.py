@@ -296,48 +296,58 @@ ROWS = [entry(f"ns/repo-{n:03}") for n in range(120)]
 
 def test_the_first_page():
     page = paginate(ROWS, 1, 50)
-    assert names(page.items) == [f"ns/repo-{n:03}" for n in range(50)]
-    assert (page.number, page.pages, page.count) == (1, 3, 120)
-    assert (page.first_index, page.last_index) == (1, 50)
-    assert (page.has_previous, page.has_next) == (False, True)
+    assert names(page.object_list) == [f"ns/repo-{n:03}" for n in range(50)]
+    assert (page.number, page.paginator.num_pages, page.paginator.count) == (1, 3, 120)
+    assert (page.start_index(), page.end_index()) == (1, 50)
+    assert (page.has_previous(), page.has_next()) == (False, True)
 
 
 def test_a_middle_page():
     page = paginate(ROWS, 2, 50)
-    assert names(page.items) == [f"ns/repo-{n:03}" for n in range(50, 100)]
-    assert (page.first_index, page.last_index) == (51, 100)
-    assert (page.has_previous, page.has_next) == (True, True)
+    assert names(page.object_list) == [f"ns/repo-{n:03}" for n in range(50, 100)]
+    assert (page.start_index(), page.end_index()) == (51, 100)
+    assert (page.has_previous(), page.has_next()) == (True, True)
 
 
 def test_the_last_page_holds_the_rest():
     page = paginate(ROWS, 3, 50)
-    assert names(page.items) == [f"ns/repo-{n:03}" for n in range(100, 120)]
-    assert (page.first_index, page.last_index) == (101, 120)
-    assert (page.has_previous, page.has_next) == (True, False)
+    assert names(page.object_list) == [f"ns/repo-{n:03}" for n in range(100, 120)]
+    assert (page.start_index(), page.end_index()) == (101, 120)
+    assert (page.has_previous(), page.has_next()) == (True, False)
 
 
 @pytest.mark.parametrize("number", [4, 99, 10**9])
 def test_a_page_past_the_end_shows_the_last_page(number):
     page = paginate(ROWS, number, 50)
     assert page.number == 3
-    assert names(page.items) == [f"ns/repo-{n:03}" for n in range(100, 120)]
+    assert names(page.object_list) == [f"ns/repo-{n:03}" for n in range(100, 120)]
 
 
 def test_a_full_last_page_leaves_no_empty_page_after_it():
     page = paginate(ROWS[:100], 2, 50)
-    assert (page.pages, page.has_next, len(page.items)) == (2, False, 50)
+    assert (page.paginator.num_pages, page.has_next(), len(page.object_list)) == (2, False, 50)
 
 
 def test_nothing_found_is_one_empty_page():
     page = paginate([], 1, 50)
-    assert (page.items, page.number, page.pages, page.count) == ([], 1, 1, 0)
-    assert (page.first_index, page.last_index) == (0, 0)
-    assert (page.has_previous, page.has_next) == (False, False)
+    assert (page.object_list, page.number, page.paginator.num_pages, page.paginator.count) == (
+        [],
+        1,
+        1,
+        0,
+    )
+    assert (page.start_index(), page.end_index()) == (0, 0)
+    assert (page.has_previous(), page.has_next()) == (False, False)
 
 
 def test_a_nonsense_page_parameter_pages_from_the_start():
     page = paginate(ROWS, parse_page("-2"), parse_page_size("7"))
-    assert (page.number, page.size, page.first_index, page.last_index) == (1, 50, 1, 50)
+    assert (page.number, page.paginator.per_page, page.start_index(), page.end_index()) == (
+        1,
+        50,
+        1,
+        50,
+    )
 
 
 # -- the storage overview ----------------------------------------------------------------

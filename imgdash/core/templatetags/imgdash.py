@@ -86,18 +86,6 @@ def short_digest(digest):
 
 
 @register.filter
-def namespace_part(name):
-    head, sep, _ = str(name).partition("/")
-    return head if sep else ""
-
-
-@register.filter
-def short_part(name):
-    _, sep, tail = str(name).partition("/")
-    return tail if sep else name
-
-
-@register.filter
 def multiply(value, factor):
     try:
         return int(value) * int(factor)
