@@ -31,16 +31,6 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
-from .models import (
-    ApiBanner,
-    DockerToken,
-    IdentityToken,
-    Layer,
-    Manifest,
-    Platform,
-    Repository,
-    Tag,
-)
 from .names import (
     CATALOG_SCOPE,
     MAX_NAME_LENGTH,
@@ -50,6 +40,16 @@ from .names import (
     repository_url,
     short_name_of,
     validate_repository_name,
+)
+from .results import (
+    ApiBanner,
+    DockerToken,
+    IdentityToken,
+    Layer,
+    Manifest,
+    Platform,
+    Repository,
+    Tag,
 )
 
 __all__ = [

@@ -50,8 +50,8 @@ from .errors import (
     redact,
     sanitise_excerpt,
 )
-from .models import ApiBanner, DockerToken, IdentityToken, Repository
 from .names import repository_path, validate_repository_name
+from .results import ApiBanner, DockerToken, IdentityToken, Repository
 
 log = logging.getLogger("imgdash.imagemanager")
 

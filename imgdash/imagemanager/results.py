@@ -1,4 +1,4 @@
-"""Typed results of the Image Manager API.
+"""Typed results of the Image Manager API: repositories, tags, manifests, tokens, the banner.
 
 Parsing is defensive: unknown fields are ignored, missing or odd fields become empty
 values, and a malformed manifest yields a ``Manifest`` of kind ``"unknown"`` rather than an
