@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from imgdash.audit.log import record_event
 from imgdash.clusters.models import Cluster, Credential
 from imgdash.clusters.selection import remember_cluster
-from imgdash.imagemanager import ImageManagerClient, Unauthorized, token_claims
+from imgdash.imagemanager import ImageManagerClient, Unauthorized, describe_token
 
 
 class NeedsConnection(Exception):
@@ -56,19 +56,6 @@ def user_client(user, cluster):
     if credential.is_expired:
         raise NeedsConnection(f"Your token for {cluster.name} has expired. Reconnect to continue.")
     return make_client(cluster, credential.token), credential
-
-
-def describe_token(token):
-    """Subject and expiry read from the JWT for display (the signature is the cluster's job)."""
-    claims = token_claims(token)
-    subject = str(
-        claims.get("sub") or claims.get("name") or claims.get("preferred_username") or ""
-    )[:200]
-    expires_at = None
-    exp = claims.get("exp")
-    if isinstance(exp, int | float) and 0 < exp < 2**37:
-        expires_at = datetime.fromtimestamp(exp, UTC)
-    return subject, expires_at
 
 
 @sensitive_variables("token")

@@ -4,15 +4,19 @@ Views, commands and the cache call :class:`ImageManagerClient`; nothing else imp
 ``requests``. No Django imports here: callers pass settings in.
 """
 
+from .claims import (
+    TokenFacts,
+    describe_token,
+    token_claims,
+    token_expires_at,
+    token_subject,
+)
 from .client import (
     DEFAULT_MAX_RESPONSE_BYTES,
     SCOPES,
     USER_AGENT,
     ImageManagerClient,
     ssl_context_from_pem,
-    token_claims,
-    token_expires_at,
-    token_subject,
 )
 from .errors import (
     BadRequest,
@@ -80,8 +84,10 @@ __all__ = [
     "Repository",
     "TLSError",
     "Tag",
+    "TokenFacts",
     "Unauthorized",
     "Unavailable",
+    "describe_token",
     "is_valid_repository_name",
     "namespace_of",
     "repository_scope",

@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from urllib.parse import quote_plus, urlencode, urlsplit, urlunsplit
 
-import jwt
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
@@ -37,6 +36,7 @@ from urllib3.exceptions import (
 )
 
 from . import errors as E
+from .claims import describe_token
 from .errors import (
     ConfigurationError,
     ImageManagerError,
@@ -283,56 +283,6 @@ class _Answer:
     body: bytes | bytearray = field(repr=False)  # may hold fresh tokens
     elapsed: float
     attempts: int
-
-
-# --------------------------------------------------------------------------------------
-# Public helpers for tokens
-
-
-def token_claims(id_token: object) -> dict:
-    """The claims of a JWT, read WITHOUT verifying its signature: for display only.
-
-    Returns ``{}`` for anything that is not a readable JWT. Use it to show the subject
-    (``sub``/``name``) and the expiry (``exp``) of a pasted token, never to trust it.
-    """
-    if not isinstance(id_token, str) or not id_token:
-        return {}
-    try:
-        claims = jwt.decode(
-            id_token,
-            options={
-                "verify_signature": False,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-                "verify_aud": False,
-                "verify_iss": False,
-            },
-        )
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
-def token_expires_at(id_token: object) -> datetime | None:
-    """The JWT's ``exp`` as an aware UTC datetime, or None when absent or unreadable."""
-    exp = token_claims(id_token).get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(exp, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def token_subject(id_token: object) -> str:
-    """Who the JWT says it is for: ``sub``, else ``name`` / ``preferred_username``."""
-    claims = token_claims(id_token)
-    for key in ("sub", "name", "preferred_username", "uniqueSecurityName"):
-        value = claims.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return ""
 
 
 def _parse_rfc3339(value: object) -> datetime | None:
@@ -1005,9 +955,9 @@ def _identity_token(data: object) -> IdentityToken | None:
     expires_in = data.get("expires_in")
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in < 0:
         expires_in = None
-    expires_at = token_expires_at(value)
+    subject, expires_at = describe_token(value)
     if expires_at is None and expires_in is not None:
         expires_at = datetime.now(UTC) + timedelta(seconds=expires_in)
     return IdentityToken(
-        id_token=value, expires_in=expires_in, expires_at=expires_at, subject=token_subject(value)
+        id_token=value, expires_in=expires_in, expires_at=expires_at, subject=subject
     )
