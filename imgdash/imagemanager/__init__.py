@@ -45,6 +45,7 @@ from .names import (
     short_name_of,
     validate_repository_name,
 )
+from .redaction import redact_secrets
 from .results import (
     ApiBanner,
     DockerToken,
@@ -90,6 +91,7 @@ __all__ = [
     "describe_token",
     "is_valid_repository_name",
     "namespace_of",
+    "redact_secrets",
     "repository_scope",
     "repository_url",
     "short_name_of",

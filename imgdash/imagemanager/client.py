@@ -47,10 +47,10 @@ from .errors import (
     TLSError,
     Unavailable,
     error_for_status,
-    redact,
     sanitise_excerpt,
 )
 from .names import repository_path, validate_repository_name
+from .redaction import redact_secrets
 from .results import ApiBanner, DockerToken, IdentityToken, Repository
 
 log = logging.getLogger("imgdash.imagemanager")
@@ -726,7 +726,7 @@ class ImageManagerClient:
         """Map a requests exception to (our error, whether a GET may retry it)."""
         host = urlsplit(self.api_url).netloc
         what = E.describe(operation, repository)
-        detail = redact(f"{type(exc).__name__}: {exc}", self._secrets(secrets))[:500]
+        detail = redact_secrets(f"{type(exc).__name__}: {exc}", self._secrets(secrets))[:500]
         mutation = method in _MUTATING
         common = {
             "operation": operation,

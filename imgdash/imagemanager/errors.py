@@ -23,6 +23,8 @@ from collections.abc import Iterable
 
 import orjson
 
+from .redaction import redact_secrets
+
 # Operation names, as carried in ``ImageManagerError.operation``.
 LIST_ENDPOINTS = "list endpoints"
 DOCKER_TOKEN = "docker token"  # noqa: S105 - an operation name
@@ -173,8 +175,6 @@ class ProtocolError(ImageManagerError):
 # --------------------------------------------------------------------------------------
 # Excerpts
 
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_AUTH_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _DROP_BLOCKS_RE = re.compile(r"(?is)<(script|style|title)\b[^>]*>.*?</\1\s*>")
 _TITLE_RE = re.compile(r"(?is)<title\b[^>]*>(.*?)</title\s*>")
 _TAG_RE = re.compile(r"(?s)<[^>]*>")
@@ -225,15 +225,6 @@ def _clean(text: str) -> str:
     return _SPACE_RE.sub(" ", "".join(out)).strip()
 
 
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace known secrets, anything JWT-shaped and ``Bearer xyz`` with ``[redacted]``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    text = _JWT_RE.sub("[redacted]", text)
-    return _AUTH_RE.sub(lambda m: f"{m.group(1)} [redacted]", text)
-
-
 def sanitise_excerpt(
     body: bytes | bytearray | str | None,
     content_type: str = "",
@@ -266,7 +257,7 @@ def sanitise_excerpt(
         picked = body_text
     if picked is None:
         picked = stripped
-    cleaned = _clean(redact(picked, secrets))
+    cleaned = _clean(redact_secrets(picked, secrets))
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned
