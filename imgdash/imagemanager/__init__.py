@@ -11,13 +11,7 @@ from .claims import (
     token_expires_at,
     token_subject,
 )
-from .client import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    SCOPES,
-    USER_AGENT,
-    ImageManagerClient,
-    ssl_context_from_pem,
-)
+from .client import SCOPES, ImageManagerClient
 from .errors import (
     BadRequest,
     ClientError,
@@ -56,6 +50,8 @@ from .results import (
     Repository,
     Tag,
 )
+from .session import USER_AGENT, ssl_context_from_pem
+from .transport import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = [
     "CATALOG_SCOPE",

@@ -26,6 +26,7 @@ from imgdash.imagemanager import (
     Unauthorized,
     Unavailable,
 )
+from imgdash.imagemanager.failures import Call, transport_error
 
 NAME = "team-a/orders-api"
 PATH = "/image-manager/api/v1/repositories/" + NAME
@@ -238,7 +239,8 @@ def test_a_connect_timeout_means_nothing_was_sent(method):
     # A black-holed address cannot be relied on in every sandbox: map the exception itself.
     client = ImageManagerClient("https://master:8443/image-manager/api/v1", "t")
     exc = requests.exceptions.ConnectTimeout("connect timed out")
-    err, retryable = client._transport_error("op", method, exc, None, 1, ())
+    call = Call("op", method, None, client.api_url, client.connect_timeout, client.read_timeout)
+    err, retryable = transport_error(call, exc)
     assert type(err) is Unavailable
     assert "Could not connect to the cluster at master:8443 within 5 s" in err.message
     assert not err.outcome_unknown
