@@ -122,8 +122,8 @@ def _tls_error(call: Call, exc: BaseException, **common) -> TLSError:
 
 def transport_error(
     call: Call, exc: requests.RequestException, answered: int | None = None
-) -> tuple[ImageManagerError, bool]:
-    """Map a requests exception to (our error, whether a GET may retry it).
+) -> ImageManagerError:
+    """Map a requests exception to our error.
 
     ``answered`` is the status when the answer's headers came and its body then broke.
     """
@@ -139,56 +139,41 @@ def transport_error(
     )
 
     if isinstance(exc, requests.exceptions.SSLError):
-        return _tls_error(call, exc, **common), False
+        return _tls_error(call, exc, **common)
     if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return (
-            Unavailable(
-                f"Could not connect to the cluster at {call.host} within "
-                f"{_seconds(call.connect_timeout)}. Check that the cluster is up and "
-                "reachable from this server, and the cluster's API URL.",
-                **common,
-            ),
-            False,
+        return Unavailable(
+            f"Could not connect to the cluster at {call.host} within "
+            f"{_seconds(call.connect_timeout)}. Check that the cluster is up and "
+            "reachable from this server, and the cluster's API URL.",
+            **common,
         )
     if read_timed_out:
         if call.mutation:
-            return (
-                OutcomeUnknown(
-                    f"The request to {call.what} was sent but no answer came within "
-                    f"{_seconds(call.read_timeout)}; it may or may not have been applied "
-                    "— refresh to check.",
-                    **common,
-                ),
-                False,
-            )
-        return (
-            Unavailable(
-                f"The cluster did not answer within {_seconds(call.read_timeout)} while "
-                f"trying to {call.what}. Try again; for a very large registry, raise the "
-                "read timeout for this cluster.",
+            return OutcomeUnknown(
+                f"The request to {call.what} was sent but no answer came within "
+                f"{_seconds(call.read_timeout)}; it may or may not have been applied "
+                "— refresh to check.",
                 **common,
-            ),
-            False,
+            )
+        return Unavailable(
+            f"The cluster did not answer within {_seconds(call.read_timeout)} while "
+            f"trying to {call.what}. Try again; for a very large registry, raise the "
+            "read timeout for this cluster.",
+            **common,
         )
     if any(isinstance(item, NameResolutionError) for item in chain):
-        return (
-            Unavailable(
-                f"Could not resolve the cluster's host name {urlsplit(call.api_url).hostname}. "
-                "Check the cluster's API URL and this server's DNS.",
-                **common,
-            ),
-            False,
+        return Unavailable(
+            f"Could not resolve the cluster's host name {urlsplit(call.api_url).hostname}. "
+            "Check the cluster's API URL and this server's DNS.",
+            **common,
         )
     if any(isinstance(item, NewConnectionError) for item in chain):
         refused = any(isinstance(item, ConnectionRefusedError) for item in chain)
         why = "the connection was refused" if refused else "the network is unreachable"
-        return (
-            Unavailable(
-                f"Could not connect to the cluster at {call.host}: {why}. Check that the "
-                "cluster is up and its API URL (host and port) is right.",
-                **common,
-            ),
-            True,
+        return Unavailable(
+            f"Could not connect to the cluster at {call.host}: {why}. Check that the "
+            "cluster is up and its API URL (host and port) is right.",
+            **common,
         )
     if isinstance(
         exc,
@@ -197,39 +182,27 @@ def transport_error(
         | requests.exceptions.MissingSchema
         | requests.exceptions.InvalidHeader,
     ):
-        return (
-            ConfigurationError(
-                f"The request to {call.what} could not be made: check the cluster's API URL.",
-                **common,
-            ),
-            False,
+        return ConfigurationError(
+            f"The request to {call.what} could not be made: check the cluster's API URL.",
+            **common,
         )
     if isinstance(exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError):
         # The connection broke after the request went out (reset, closed, cut short).
         if call.mutation:
-            return (
-                OutcomeUnknown(
-                    f"The request to {call.what} was sent but no answer came (the connection "
-                    "was cut); it may or may not have been applied — refresh to check.",
-                    **common,
-                ),
-                False,
-            )
-        return (
-            Unavailable(
-                f"The connection to the cluster at {call.host} broke before a complete "
-                f"answer came while trying to {call.what}. Try again; if it persists, check "
-                "the network path and the management ingress.",
+            return OutcomeUnknown(
+                f"The request to {call.what} was sent but no answer came (the connection "
+                "was cut); it may or may not have been applied — refresh to check.",
                 **common,
-            ),
-            answered is None,
-        )
-    return (
-        Unavailable(
-            f"The request to {call.what} failed: {type(exc).__name__}. Try again later.",
+            )
+        return Unavailable(
+            f"The connection to the cluster at {call.host} broke before a complete "
+            f"answer came while trying to {call.what}. Try again; if it persists, check "
+            "the network path and the management ingress.",
             **common,
-        ),
-        False,
+        )
+    return Unavailable(
+        f"The request to {call.what} failed: {type(exc).__name__}. Try again later.",
+        **common,
     )
 
 

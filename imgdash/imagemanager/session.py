@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from .errors import ConfigurationError
 
@@ -83,10 +84,12 @@ class _ClusterAdapter(HTTPAdapter):
     else) is the only trust anchor: requests' own CA bundle is kept out of the pool.
     """
 
-    def __init__(self, timeout: tuple[float, float], ssl_context: ssl.SSLContext | None):
+    def __init__(
+        self, timeout: tuple[float, float], ssl_context: ssl.SSLContext | None, retries: Retry
+    ):
         self._timeout = timeout
         self._ssl_context = ssl_context
-        super().__init__(pool_connections=4, pool_maxsize=10, max_retries=0)
+        super().__init__(pool_connections=4, pool_maxsize=10, max_retries=retries)
 
     def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
         if self._ssl_context is not None:
@@ -187,8 +190,10 @@ def cluster_session(
     verify: bool,
     ssl_context: ssl.SSLContext | None,
     timeout: tuple[float, float],
+    retries: Retry,
 ) -> requests.Session:
-    """A Session for one cluster: its TLS, a default (connect, read) timeout, no redirects."""
+    """A Session for one cluster: its TLS, a default (connect, read) timeout, its retry
+    rules (see :mod:`.retries`), and no redirects."""
     session = _Session()
     # No proxy variables, .netrc or REQUESTS_CA_BUNDLE from the environment: the token
     # goes exactly where the admin-registered URL says, verified as configured here.
@@ -198,7 +203,7 @@ def cluster_session(
     session.headers.update(
         {"User-Agent": USER_AGENT, "Accept": "application/json, text/plain;q=0.9"}
     )
-    adapter = _ClusterAdapter(timeout, ssl_context)
+    adapter = _ClusterAdapter(timeout, ssl_context, retries)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

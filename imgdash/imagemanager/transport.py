@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from . import retries
 from .answers import Answer
 from .errors import ConfigurationError, ImageManagerError
 from .failures import Call, too_large, transport_error, undecodable
@@ -30,7 +31,6 @@ log = logging.getLogger("imgdash.imagemanager")
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
 # Error pages and mutation answers ("OK", or nothing) are read only this far.
 SMALL_BODY_LIMIT = 64 * 1024
-RETRY_STATUSES = frozenset({502, 503, 504})
 _CHUNK = 256 * 1024
 
 
@@ -99,6 +99,7 @@ class ClusterTransport:
             verify=self.verify,
             ssl_context=ssl_context,
             timeout=(self.connect_timeout, self.read_timeout),
+            retries=retries.get_retries(self.get_retries, self.backoff),
         )
 
     def close(self) -> None:
@@ -134,7 +135,7 @@ class ClusterTransport:
         auth: requests.auth.AuthBase | None = None,
         secrets: tuple[str, ...] = (),
     ) -> Answer:
-        """Send one request (GETs: retried), read the body under the cap, map failures."""
+        """Send one request (GETs: retried by the adapter), read the body, map failures."""
         call = Call(
             operation,
             method,
@@ -144,89 +145,48 @@ class ClusterTransport:
             self.read_timeout,
             self._secrets(secrets),
         )
-        attempts = 1 + self.get_retries if method == "GET" else 1
         where = urlsplit(url)
         target = f"{where.netloc}{where.path}"
-        for attempt in range(1, attempts + 1):
-            started = time.perf_counter()
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                auth=auth,
+                stream=True,
+                allow_redirects=False,
+                timeout=(self.connect_timeout, self.read_timeout),
+            )
+        except requests.RequestException as exc:
+            err = transport_error(call, exc)
+            _log_failure(method, target, err, started)
+            raise err from None
+
+        with response:
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=headers,
-                    auth=auth,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(self.connect_timeout, self.read_timeout),
-                )
-            except requests.RequestException as exc:
-                err, retryable = transport_error(call, exc)
-                elapsed = time.perf_counter() - started
-                if retryable and attempt < attempts:
-                    self._before_retry(method, target, type(exc).__name__, elapsed, attempt)
-                    continue
-                self._log_failure(method, target, err, elapsed, attempt)
-                raise err from None
-
-            with response:
-                status = response.status_code
-                if method == "GET" and status in RETRY_STATUSES and attempt < attempts:
-                    response.close()
-                    self._before_retry(
-                        method, target, f"HTTP {status}", time.perf_counter() - started, attempt
-                    )
-                    continue
-                try:
-                    answer = self._read(call, response)
-                except ImageManagerError as err:
-                    self._log_failure(method, target, err, time.perf_counter() - started, attempt)
-                    raise
-                answer.elapsed = time.perf_counter() - started
-                answer.attempts = attempt
-                log.info(
-                    "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
-                    method,
-                    target,
-                    status,
-                    len(answer.body),
-                    answer.elapsed,
-                    attempt,
-                )
-                if status >= 300:
-                    err = status_error(call, answer, response.headers)
-                    log.warning("%s %s failed: %s", method, target, err.message)
-                    raise err
-                return answer
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _before_retry(self, method, target, why, elapsed, attempt):
-        """Log the failed attempt and wait the backoff: 1x, 2x, 4x ``backoff``."""
-        delay = self.backoff * (2 ** (attempt - 1))
-        log.warning(
-            "%s %s -> %s after %.3f s (attempt %d); retrying in %.2f s",
-            method,
-            target,
-            why,
-            elapsed,
-            attempt,
-            delay,
-        )
-        if delay:
-            time.sleep(delay)
-
-    @staticmethod
-    def _log_failure(method, target, err, elapsed, attempt):
-        log.warning(
-            "%s %s failed after %.3f s (attempt %d): %s [%s]",
-            method,
-            target,
-            elapsed,
-            attempt,
-            type(err).__name__,
-            err.detail or err.message,
-        )
+                answer = self._read(call, response)
+            except ImageManagerError as err:
+                _log_failure(method, target, err, started)
+                raise
+            answer.elapsed = time.perf_counter() - started
+            answer.attempts = retries.attempts_made(response)
+            log.info(
+                "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
+                method,
+                target,
+                answer.status,
+                len(answer.body),
+                answer.elapsed,
+                answer.attempts,
+            )
+            if answer.status >= 300:
+                err = status_error(call, answer, response.headers)
+                log.warning("%s %s failed: %s", method, target, err.message)
+                raise err
+            return answer
 
     def _read(self, call: Call, response: requests.Response) -> Answer:
         """Read the body under the size cap; a broken read is a transport failure."""
@@ -256,6 +216,17 @@ class ClusterTransport:
             raise undecodable(call, status) from None
         except requests.RequestException as exc:
             if status < 300:  # an error page cut short still tells us the status
-                err, _ = transport_error(call, exc, answered=status)
+                err = transport_error(call, exc, answered=status)
                 raise err from None
         return answer
+
+
+def _log_failure(method: str, target: str, err: ImageManagerError, started: float) -> None:
+    log.warning(
+        "%s %s failed after %.3f s: %s [%s]",
+        method,
+        target,
+        time.perf_counter() - started,
+        type(err).__name__,
+        err.detail or err.message,
+    )
