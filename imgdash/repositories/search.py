@@ -3,7 +3,8 @@
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-SCOPES = ("global", "namespace")
+from imgdash.imagemanager import SCOPES
+
 SORTS = {
     "name": attrgetter("name"),
     "namespace": lambda e: (e.namespace, e.name),
