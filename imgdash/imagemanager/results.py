@@ -13,7 +13,7 @@ embed; schema 1 has no sizes at all), so their ``size`` is 0 and ``size_known`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from .names import namespace_of, short_name_of
 
@@ -271,7 +271,7 @@ class Repository:
 
     ``size`` adds up the compressed blobs of every tag, counting a blob shared by several
     tags (same digest) once, which is closer to what the registry stores on disk than a
-    per-tag sum. Each tag's own size is ``Tag.size``; ``tag_size_sum`` is the plain sum.
+    per-tag sum. Each tag's own size is ``Tag.size``.
 
     Built by :meth:`from_api`, a repository keeps its tags as parsed JSON until ``tags`` is
     first read, and answers ``tag_count``, ``tag_names``, ``size`` and ``size_known`` from
@@ -324,12 +324,6 @@ class Repository:
             return [tag.name for tag in self.tags]
         return [item["name"] for item in raw if _is_raw_tag(item)]
 
-    def tag(self, name: str) -> Tag | None:
-        for tag in self.tags:
-            if tag.name == name:
-                return tag
-        return None
-
     @property
     def size(self) -> int:
         """Compressed size of the distinct blobs of all tags (shared blobs counted once)."""
@@ -356,11 +350,6 @@ class Repository:
                         seen.add(blob.digest)
                     total += blob.size
         return total
-
-    @property
-    def tag_size_sum(self) -> int:
-        """Sum of the tags' sizes, shared blobs counted once per tag."""
-        return sum(tag.size for tag in self.tags)
 
     @property
     def size_known(self) -> bool:
@@ -423,7 +412,3 @@ class IdentityToken:
     expires_in: int | None
     expires_at: datetime | None
     subject: str = ""
-
-    @property
-    def expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= datetime.now(UTC)
