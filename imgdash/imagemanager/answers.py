@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
@@ -112,7 +113,7 @@ def check_confirmation(answer: Answer) -> None:
     )
 
 
-def _lifetime(data: dict) -> int | None:
+def _lifetime(data: dict[str, Any]) -> int | None:
     expires_in = data.get("expires_in")
     if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in < 0:
         return None

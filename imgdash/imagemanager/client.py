@@ -58,7 +58,7 @@ class ImageManagerClient(ClusterTransport):
                 "check the cluster's API URL (it should end in /image-manager/api/v1).",
             )
         text = bytes(answer.body).decode("utf-8", errors="replace")
-        found = [m.groups() for m in map(_BANNER_LINE_RE.match, text.splitlines()) if m]
+        found = [(m[1], m[2]) for m in map(_BANNER_LINE_RE.match, text.splitlines()) if m]
         return ApiBanner(text=text, endpoints=found, elapsed=answer.elapsed)
 
     def docker_token(

@@ -20,6 +20,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any, TypedDict
 
 import orjson
 
@@ -51,6 +52,16 @@ def describe(operation: str, repository: str | None = None) -> str:
         DELETE_REPOSITORY: f"delete {target}",
         SIGN_IN: "sign in",
     }.get(operation, operation or "call the Image Manager API")
+
+
+class ErrorFields(TypedDict, total=False):
+    """The keyword fields of :class:`ImageManagerError`, for building several alike."""
+
+    operation: str
+    status: int | None
+    excerpt: str
+    repository: str | None
+    detail: str
 
 
 class ImageManagerError(Exception):
@@ -90,12 +101,14 @@ class ImageManagerError(Exception):
             f"message={self.message!r})"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keep the keyword attributes when pickled (e.g. by a cache or a worker pool).
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls, message, state):
+def _rebuild(
+    cls: type[ImageManagerError], message: str, state: dict[str, Any]
+) -> ImageManagerError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.__dict__.update(state)

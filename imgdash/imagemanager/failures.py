@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from typing import Unpack
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +22,7 @@ from urllib3.exceptions import (
 
 from .errors import (
     ConfigurationError,
+    ErrorFields,
     ImageManagerError,
     OutcomeUnknown,
     ProtocolError,
@@ -102,7 +104,7 @@ def _seconds(value: float) -> str:
     return f"{value:g} s"
 
 
-def _tls_error(call: Call, exc: BaseException, **common) -> TLSError:
+def _tls_error(call: Call, exc: BaseException, **common: Unpack[ErrorFields]) -> TLSError:
     refused_certificate, reason = _tls_failure(exc)
     if refused_certificate:
         return TLSError(
@@ -127,7 +129,7 @@ def transport_error(
 
     ``answered`` is the status when the answer's headers came and its body then broke.
     """
-    common = {
+    common: ErrorFields = {
         "operation": call.operation,
         "status": answered,
         "repository": call.repository,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from .names import namespace_of, short_name_of
 
@@ -195,7 +196,7 @@ class Manifest:
         return cls(media_type, schema_version, kind, Layer.from_api(data.get("config")), layers, [])
 
 
-def _kind_of(data: dict) -> str:
+def _kind_of(data: dict[str, Any]) -> str:
     """The manifest's kind from its mediaType, or guessed from its shape without one."""
     media_type = data.get("mediaType")
     if type(media_type) is str and media_type in MEDIA_TYPE_KINDS:
@@ -251,7 +252,7 @@ def _is_raw_tag(item: object) -> bool:
     return type(item) is dict and type(item.get("name")) is str and bool(item["name"])
 
 
-def _raw_blobs(manifest: object) -> list[dict]:
+def _raw_blobs(manifest: object) -> list[dict[str, Any]]:
     """The config and layer objects of a raw manifest that ``Manifest.size`` would count."""
     if type(manifest) is not dict or _kind_of(manifest) not in _SIZED_KINDS:
         return []
@@ -283,7 +284,7 @@ class Repository:
     owner: str = ""
     scope: str = ""
     tags: list[Tag] = field(default_factory=list)
-    _raw_tags: list | None = field(default=None, init=False, repr=False, compare=False)
+    _raw_tags: list[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __getattr__(self, attr: str) -> list[Tag]:
         # Only reached when a slot is empty, i.e. the `tags` of a from_api() repository
@@ -292,7 +293,8 @@ class Repository:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
         raw = self._raw_tags
         if raw is None:  # another thread parsed them in the meantime
-            return object.__getattribute__(self, "tags")
+            parsed: list[Tag] = object.__getattribute__(self, "tags")
+            return parsed
         tags = _parse_tags(raw)
         self.tags = tags  # set before clearing the raw JSON: readers rely on that order
         self._raw_tags = None
@@ -333,13 +335,13 @@ class Repository:
         if raw is not None:
             for item in raw:
                 if _is_raw_tag(item):
-                    for blob in _raw_blobs(item.get("manifest")):
-                        digest = _str(blob.get("digest"))
+                    for raw_blob in _raw_blobs(item.get("manifest")):
+                        digest = _str(raw_blob.get("digest"))
                         if digest:
                             if digest in seen:
                                 continue
                             seen.add(digest)
-                        total += _int(blob.get("size"))
+                        total += _int(raw_blob.get("size"))
             return total
         for tag in self.tags:
             if tag.manifest.size_known:

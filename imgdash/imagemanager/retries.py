@@ -85,7 +85,7 @@ class GetRetry(Retry):
         # urllib3 would not wait before the first retry; we wait `backoff`, then double it.
         if not self.history:
             return 0.0
-        return min(self.backoff_max, self.backoff_factor * 2 ** (len(self.history) - 1))
+        return float(min(self.backoff_max, self.backoff_factor * 2 ** (len(self.history) - 1)))
 
 
 def get_retries(count: int, backoff: float) -> GetRetry:

@@ -7,7 +7,9 @@ in a body object whose ``repr`` hides it (a traceback's locals show both).
 from __future__ import annotations
 
 import ssl
+from collections.abc import Mapping
 from importlib import metadata
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -64,7 +66,7 @@ class SecretBody(bytes):
         return f"<request body hidden, {len(self)} bytes>"
 
 
-class Secrets(tuple):
+class Secrets(tuple[str, ...]):
     """Strings to redact from excerpts; hidden from repr (it sits in frames' locals)."""
 
     __slots__ = ()
@@ -86,17 +88,24 @@ class _ClusterAdapter(HTTPAdapter):
 
     def __init__(
         self, timeout: tuple[float, float], ssl_context: ssl.SSLContext | None, retries: Retry
-    ):
+    ) -> None:
         self._timeout = timeout
         self._ssl_context = ssl_context
         super().__init__(pool_connections=4, pool_maxsize=10, max_retries=retries)
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
         if self._ssl_context is not None:
             pool_kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[Any, Any]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
@@ -107,15 +116,23 @@ class _ClusterAdapter(HTTPAdapter):
             pool_kwargs["ssl_context"] = self._ssl_context
         return host_params, pool_kwargs
 
-    def cert_verify(self, conn, url, verify, cert):
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
         if self._ssl_context is None:
-            super().cert_verify(conn, url, verify, cert)
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
             return
         conn.cert_reqs = "CERT_REQUIRED"
         conn.ca_certs = None
         conn.ca_cert_dir = None
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         if timeout is None:
             timeout = self._timeout
         return super().send(
@@ -130,7 +147,7 @@ class _Session(requests.Session):
     answer, uncapped; the client reports redirects from the status and Location instead.)
     """
 
-    def get_redirect_target(self, resp):
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
         return None
 
 

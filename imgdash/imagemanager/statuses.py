@@ -17,6 +17,7 @@ from .errors import (
     SIGN_IN,
     BadRequest,
     ClientError,
+    ErrorFields,
     Forbidden,
     ImageManagerError,
     NotFound,
@@ -104,7 +105,7 @@ def error_for_status(
 ) -> ImageManagerError:
     """The error for an HTTP error status, with a message a person can act on."""
     said = _said(excerpt, status)
-    common = {
+    common: ErrorFields = {
         "operation": operation,
         "status": status,
         "excerpt": excerpt,

@@ -34,7 +34,13 @@ SMALL_BODY_LIMIT = 64 * 1024
 _CHUNK = 256 * 1024
 
 
-def _check_settings(connect_timeout, read_timeout, max_response_bytes, get_retries, backoff):
+def _check_settings(
+    connect_timeout: object,
+    read_timeout: object,
+    max_response_bytes: object,
+    get_retries: object,
+    backoff: object,
+) -> None:
     for label, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigurationError(f"{label} must be a positive number of seconds.")
@@ -183,9 +189,9 @@ class ClusterTransport:
                 answer.attempts,
             )
             if answer.status >= 300:
-                err = status_error(call, answer, response.headers)
-                log.warning("%s %s failed: %s", method, target, err.message)
-                raise err
+                refusal = status_error(call, answer, response.headers)
+                log.warning("%s %s failed: %s", method, target, refusal.message)
+                raise refusal
             return answer
 
     def _read(self, call: Call, response: requests.Response) -> Answer:
