@@ -17,7 +17,7 @@ from .claims import describe_token
 from .errors import DOCKER_TOKEN, SIGN_IN, ProtocolError, describe, sanitise_excerpt
 from .results import DockerToken, IdentityToken
 
-WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml")
+_WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _JSON_FRIENDLY_TYPES = ("", "text/plain", "application/octet-stream")
 # The Docker token specification's lifetime for a token that states none.
 DOCKER_TOKEN_DEFAULT_TTL = 60
@@ -34,7 +34,7 @@ class Answer:
     body: bytearray = field(default_factory=bytearray, repr=False)  # may hold tokens
     elapsed: float = 0.0
     attempts: int = 1
-    # This client's token, to redact from excerpts (a _Secrets tuple, hidden from repr).
+    # This client's token, to redact from excerpts (a session.Secrets, hidden from repr).
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -43,7 +43,7 @@ class Answer:
 
     @property
     def is_web_page(self) -> bool:
-        return self.media_type in WEB_PAGE_TYPES
+        return self.media_type in _WEB_PAGE_TYPES
 
 
 def protocol_error(answer: Answer, message: str, *, outcome_unknown: bool = False) -> ProtocolError:

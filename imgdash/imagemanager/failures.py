@@ -47,7 +47,7 @@ class Call:
     api_url: str
     connect_timeout: float
     read_timeout: float
-    # What to redact from excerpts and details (a _Secrets tuple, hidden from repr).
+    # What to redact from excerpts and details (a session.Secrets, hidden from repr).
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -70,7 +70,7 @@ class Call:
 # Exceptions -> errors
 
 
-def reason_chain(exc: BaseException) -> list[BaseException]:
+def _reason_chain(exc: BaseException) -> list[BaseException]:
     """The exception and what it wraps (requests -> urllib3 -> socket/ssl), outermost first."""
     chain: list[BaseException] = []
     current: object = exc
@@ -89,7 +89,7 @@ def reason_chain(exc: BaseException) -> list[BaseException]:
 
 def _tls_failure(exc: BaseException) -> tuple[bool, str]:
     """(whether the certificate was refused, the reason in words) for a TLS failure."""
-    for item in reason_chain(exc):
+    for item in _reason_chain(exc):
         if isinstance(item, ssl.SSLCertVerificationError):
             return True, item.verify_message or "certificate verify failed"
         if isinstance(item, ssl.SSLError):
@@ -135,7 +135,7 @@ def transport_error(
         "repository": call.repository,
         "detail": redact_secrets(f"{type(exc).__name__}: {exc}", call.secrets)[:500],
     }
-    chain = reason_chain(exc)
+    chain = _reason_chain(exc)
     read_timed_out = isinstance(exc, requests.exceptions.ReadTimeout) or any(
         isinstance(item, ReadTimeoutError | TimeoutError) for item in chain
     )
