@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from imgdash.audit.actions import INTENT, OUTCOMES
 from imgdash.audit.chain import GENESIS, event_hash
 from imgdash.audit.models import AuditEvent
+from imgdash.imagemanager import redact_secrets
 
 logger = logging.getLogger("imgdash.audit")
 
@@ -42,8 +43,6 @@ MAX_DETAILS_JSON = 16000
 REDACTED = "[redacted]"
 REDACTED_TOKEN = "[redacted token]"  # noqa: S105 - the replacement text
 _SECRET_KEY = re.compile(r"token|passw|secret|authori[sz]ation|cookie|api[_-]?key", re.IGNORECASE)
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-_BEARER = re.compile(r"\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 # C0 and C1 controls, DEL, line/paragraph separators and bidi overrides: anything that could
 # break a log line or make displayed text lie about what it says.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -63,7 +62,7 @@ def clean_text(value, limit):
     """Text safe to store and show: tokens scrubbed, control characters escaped, length capped."""
     if value is None:
         return ""
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", _JWT.sub(REDACTED_TOKEN, str(value)))
+    text = redact_secrets(str(value), token_text=REDACTED_TOKEN)
     text = _UNSAFE.sub(_escape, text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

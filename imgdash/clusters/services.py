@@ -11,7 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from imgdash.audit.log import record_event
 from imgdash.clusters.models import Credential
-from imgdash.imagemanager import ImageManagerClient, token_claims
+from imgdash.imagemanager import ImageManagerClient, describe_token
 
 
 class NeedsConnection(Exception):
@@ -48,19 +48,6 @@ def user_client(user, cluster):
     if credential.is_expired:
         raise NeedsConnection(f"Your token for {cluster.name} has expired. Reconnect to continue.")
     return make_client(cluster, credential.token), credential
-
-
-def describe_token(token):
-    """Subject and expiry read from the JWT for display (the signature is the cluster's job)."""
-    claims = token_claims(token)
-    subject = str(
-        claims.get("sub") or claims.get("name") or claims.get("preferred_username") or ""
-    )[:200]
-    expires_at = None
-    exp = claims.get("exp")
-    if isinstance(exp, int | float) and 0 < exp < 2**37:
-        expires_at = datetime.fromtimestamp(exp, UTC)
-    return subject, expires_at
 
 
 @sensitive_variables("token", "password")

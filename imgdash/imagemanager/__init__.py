@@ -4,16 +4,14 @@ Views, commands and the cache call :class:`ImageManagerClient`; nothing else imp
 ``requests``. No Django imports here: callers pass settings in.
 """
 
-from .client import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    SCOPES,
-    USER_AGENT,
-    ImageManagerClient,
-    ssl_context_from_pem,
+from .claims import (
+    TokenFacts,
+    describe_token,
     token_claims,
     token_expires_at,
     token_subject,
 )
+from .client import SCOPES, ImageManagerClient
 from .errors import (
     BadRequest,
     ClientError,
@@ -31,16 +29,6 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
-from .models import (
-    ApiBanner,
-    DockerToken,
-    IdentityToken,
-    Layer,
-    Manifest,
-    Platform,
-    Repository,
-    Tag,
-)
 from .names import (
     CATALOG_SCOPE,
     MAX_NAME_LENGTH,
@@ -51,6 +39,19 @@ from .names import (
     short_name_of,
     validate_repository_name,
 )
+from .redaction import redact_secrets
+from .results import (
+    ApiBanner,
+    DockerToken,
+    IdentityToken,
+    Layer,
+    Manifest,
+    Platform,
+    Repository,
+    Tag,
+)
+from .session import USER_AGENT, ssl_context_from_pem
+from .transport import DEFAULT_MAX_RESPONSE_BYTES
 
 __all__ = [
     "CATALOG_SCOPE",
@@ -80,10 +81,13 @@ __all__ = [
     "Repository",
     "TLSError",
     "Tag",
+    "TokenFacts",
     "Unauthorized",
     "Unavailable",
+    "describe_token",
     "is_valid_repository_name",
     "namespace_of",
+    "redact_secrets",
     "repository_scope",
     "repository_url",
     "short_name_of",

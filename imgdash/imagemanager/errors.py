@@ -20,8 +20,11 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Any, TypedDict
 
 import orjson
+
+from .redaction import redact_secrets
 
 # Operation names, as carried in ``ImageManagerError.operation``.
 LIST_ENDPOINTS = "list endpoints"
@@ -36,16 +39,6 @@ MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, SIGN_IN})
 
 EXCERPT_LIMIT = 200
 
-# What the role was refused, phrased to follow "your role ... cannot".
-_REFUSED_ACTION = {
-    LIST_ENDPOINTS: "read the API status",
-    DOCKER_TOKEN: "get registry tokens",
-    LIST_REPOSITORIES: "list images",
-    GET_REPOSITORY: "view images",
-    SET_SCOPE: "change the scope of images",
-    DELETE_REPOSITORY: "delete images",
-}
-
 
 def describe(operation: str, repository: str | None = None) -> str:
     """What was being attempted, in words: ``delete team-a/app``, ``list images``."""
@@ -59,6 +52,16 @@ def describe(operation: str, repository: str | None = None) -> str:
         DELETE_REPOSITORY: f"delete {target}",
         SIGN_IN: "sign in",
     }.get(operation, operation or "call the Image Manager API")
+
+
+class ErrorFields(TypedDict, total=False):
+    """The keyword fields of :class:`ImageManagerError`, for building several alike."""
+
+    operation: str
+    status: int | None
+    excerpt: str
+    repository: str | None
+    detail: str
 
 
 class ImageManagerError(Exception):
@@ -98,12 +101,14 @@ class ImageManagerError(Exception):
             f"message={self.message!r})"
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # Keep the keyword attributes when pickled (e.g. by a cache or a worker pool).
         return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
 
-def _rebuild(cls, message, state):
+def _rebuild(
+    cls: type[ImageManagerError], message: str, state: dict[str, Any]
+) -> ImageManagerError:
     err = cls.__new__(cls)
     Exception.__init__(err, message)
     err.__dict__.update(state)
@@ -173,8 +178,6 @@ class ProtocolError(ImageManagerError):
 # --------------------------------------------------------------------------------------
 # Excerpts
 
-_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_AUTH_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _DROP_BLOCKS_RE = re.compile(r"(?is)<(script|style|title)\b[^>]*>.*?</\1\s*>")
 _TITLE_RE = re.compile(r"(?is)<title\b[^>]*>(.*?)</title\s*>")
 _TAG_RE = re.compile(r"(?s)<[^>]*>")
@@ -225,15 +228,6 @@ def _clean(text: str) -> str:
     return _SPACE_RE.sub(" ", "".join(out)).strip()
 
 
-def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace known secrets, anything JWT-shaped and ``Bearer xyz`` with ``[redacted]``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    text = _JWT_RE.sub("[redacted]", text)
-    return _AUTH_RE.sub(lambda m: f"{m.group(1)} [redacted]", text)
-
-
 def sanitise_excerpt(
     body: bytes | bytearray | str | None,
     content_type: str = "",
@@ -266,134 +260,7 @@ def sanitise_excerpt(
         picked = body_text
     if picked is None:
         picked = stripped
-    cleaned = _clean(redact(picked, secrets))
+    cleaned = _clean(redact_secrets(picked, secrets))
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned
-
-
-# --------------------------------------------------------------------------------------
-# Status -> error
-
-_REASONS = {
-    400: "bad request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not found",
-    409: "conflict",
-    429: "too many requests",
-    500: "internal server error",
-    502: "bad gateway",
-    503: "service unavailable",
-    504: "gateway timeout",
-}
-
-
-def _said(excerpt: str, status: int) -> str:
-    """`` The cluster said: "…".`` unless the excerpt only repeats the status."""
-    if not excerpt:
-        return ""
-    plain = re.sub(r"[^a-z ]", "", excerpt.lower()).strip()
-    if plain in ("", _REASONS.get(status, "")):
-        return ""
-    return f' The cluster said: "{excerpt}"'
-
-
-def _namespace(repository: str | None) -> str:
-    if not repository or "/" not in repository:
-        return ""
-    return repository.partition("/")[0]
-
-
-def error_for_status(
-    operation: str,
-    status: int,
-    excerpt: str = "",
-    *,
-    repository: str | None = None,
-    retry_after: int | None = None,
-    attempts: int = 1,
-) -> ImageManagerError:
-    """The error for an HTTP error status, with a message a person can act on."""
-    said = _said(excerpt, status)
-    common = {
-        "operation": operation,
-        "status": status,
-        "excerpt": excerpt,
-        "repository": repository,
-    }
-    if operation == SIGN_IN and status in (400, 401, 403):
-        return Unauthorized(
-            f"The cluster's identity provider rejected the user name or password "
-            f"(HTTP {status}). Check them and sign in again.{said}",
-            **common,
-        )
-    if status == 401:
-        return Unauthorized(
-            "The cluster did not accept your token (HTTP 401); it may have expired. "
-            f"Reconnect to this cluster with a fresh token.{said}",
-            **common,
-        )
-    if status == 403:
-        ns = _namespace(repository)
-        where = f" in namespace {ns}" if ns else ""
-        action = _REFUSED_ACTION.get(operation, "do this")
-        return Forbidden(
-            f"The cluster refused: your role{where} cannot {action} (HTTP 403). "
-            f"Ask a cluster administrator for a role that allows it.{said}",
-            **common,
-        )
-    if status == 404:
-        if repository:
-            return NotFound(
-                f"Repository {repository} was not found on the cluster (HTTP 404). It may "
-                f"have been deleted, or your token cannot see it; refresh the list.{said}",
-                **common,
-            )
-        return NotFound(
-            f"The cluster has no such API path (HTTP 404) while trying to "
-            f"{describe(operation)}: check the cluster's API URL.{said}",
-            **common,
-        )
-    if status == 400:
-        return BadRequest(
-            f"The cluster rejected the request to {describe(operation, repository)} "
-            f"as invalid (HTTP 400).{said}",
-            **common,
-        )
-    if status == 409:
-        return ClientError(
-            f"The cluster refused to {describe(operation, repository)} because of a "
-            f"conflict (HTTP 409); refresh and try again.{said}",
-            **common,
-        )
-    if status == 429:
-        wait = f" in {retry_after} s" if retry_after is not None else " later"
-        err = RateLimited(
-            f"The cluster is rate-limiting requests (HTTP 429): wait a moment and try "
-            f"again{wait}.{said}",
-            **common,
-        )
-        err.retry_after = retry_after
-        return err
-    if 400 <= status < 500:
-        return ClientError(
-            f"The cluster refused to {describe(operation, repository)} (HTTP {status}).{said}",
-            **common,
-        )
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    if status in (502, 503, 504):
-        text = (
-            f"The cluster's image manager is unavailable (HTTP {status}{tries}) while "
-            f"trying to {describe(operation, repository)}. Try again in a minute; if it "
-            f"persists, check the image-manager pods and the management ingress."
-        )
-    else:
-        text = (
-            f"The cluster's image manager failed to {describe(operation, repository)} "
-            f"(HTTP {status}{tries}). Try again later; if it persists, check the "
-            f"image-manager logs on the cluster."
-        )
-    if operation in MUTATIONS and operation != SIGN_IN:
-        text += " The change was most likely not applied; refresh to check."
-    return Unavailable(text + said, **common)

@@ -14,7 +14,13 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 
-from imgdash.imagemanager import ImageManagerError, Unauthorized, is_valid_repository_name
+from imgdash.imagemanager import (
+    ImageManagerError,
+    Unauthorized,
+    is_valid_repository_name,
+    namespace_of,
+    short_name_of,
+)
 
 KEEP_LAST_GOOD = 24 * 3600
 WAIT_STEP = 0.05
@@ -32,13 +38,11 @@ class Entry(NamedTuple):
 
     @property
     def namespace(self):
-        head, sep, _ = self.name.partition("/")
-        return head if sep else ""
+        return namespace_of(self.name)
 
     @property
     def short_name(self):
-        _, sep, tail = self.name.partition("/")
-        return tail if sep else self.name
+        return short_name_of(self.name)
 
 
 @dataclass(slots=True)

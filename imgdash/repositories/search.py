@@ -5,7 +5,8 @@ from operator import attrgetter
 
 from django.core.paginator import Paginator
 
-SCOPES = ("global", "namespace")
+from imgdash.imagemanager import SCOPES
+
 SORTS = {
     "name": attrgetter("name"),
     "namespace": lambda e: (e.namespace, e.name),

@@ -182,7 +182,7 @@ def test_it_signs_in_without_a_token_and_reads_the_expiry(emulator):
     assert identity.subject == "operator"
     assert identity.expires_in == 43200
     assert identity.expires_at == token_expires_at(identity.id_token)
-    assert not identity.expired
+    assert identity.expires_at > datetime.now(UTC)
     assert identity.id_token not in repr(identity)
     entry = emulator.requests[0]
     assert (entry.method, entry.path) == ("POST", "/idprovider/v1/auth/identitytoken")

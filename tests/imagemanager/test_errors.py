@@ -15,7 +15,8 @@ from imgdash.imagemanager import (
     Unavailable,
 )
 from imgdash.imagemanager import errors as E
-from imgdash.imagemanager.errors import error_for_status, sanitise_excerpt
+from imgdash.imagemanager.errors import sanitise_excerpt
+from imgdash.imagemanager.statuses import error_for_status
 
 
 def test_excerpt_of_plain_text_is_one_line():

@@ -13,6 +13,7 @@ import time
 
 import pytest
 import requests
+from urllib3.exceptions import ConnectTimeoutError
 
 from imgdash.imagemanager import (
     BadRequest,
@@ -26,6 +27,8 @@ from imgdash.imagemanager import (
     Unauthorized,
     Unavailable,
 )
+from imgdash.imagemanager.failures import Call, transport_error
+from imgdash.imagemanager.retries import worth_retrying
 
 NAME = "team-a/orders-api"
 PATH = "/image-manager/api/v1/repositories/" + NAME
@@ -238,11 +241,12 @@ def test_a_connect_timeout_means_nothing_was_sent(method):
     # A black-holed address cannot be relied on in every sandbox: map the exception itself.
     client = ImageManagerClient("https://master:8443/image-manager/api/v1", "t")
     exc = requests.exceptions.ConnectTimeout("connect timed out")
-    err, retryable = client._transport_error("op", method, exc, None, 1, ())
+    call = Call("op", method, None, client.api_url, client.connect_timeout, client.read_timeout)
+    err = transport_error(call, exc)
     assert type(err) is Unavailable
     assert "Could not connect to the cluster at master:8443 within 5 s" in err.message
     assert not err.outcome_unknown
-    assert not retryable
+    assert not worth_retrying(ConnectTimeoutError(None, "Connection to master timed out."))
 
 
 def test_a_get_recovers_from_brief_trouble(emulator, client):

@@ -1,4 +1,4 @@
-"""Typed results of the Image Manager API.
+"""Typed results of the Image Manager API: repositories, tags, manifests, tokens, the banner.
 
 Parsing is defensive: unknown fields are ignored, missing or odd fields become empty
 values, and a malformed manifest yields a ``Manifest`` of kind ``"unknown"`` rather than an
@@ -13,7 +13,8 @@ embed; schema 1 has no sizes at all), so their ``size`` is 0 and ``size_known`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from .names import namespace_of, short_name_of
 
@@ -195,7 +196,7 @@ class Manifest:
         return cls(media_type, schema_version, kind, Layer.from_api(data.get("config")), layers, [])
 
 
-def _kind_of(data: dict) -> str:
+def _kind_of(data: dict[str, Any]) -> str:
     """The manifest's kind from its mediaType, or guessed from its shape without one."""
     media_type = data.get("mediaType")
     if type(media_type) is str and media_type in MEDIA_TYPE_KINDS:
@@ -251,7 +252,7 @@ def _is_raw_tag(item: object) -> bool:
     return type(item) is dict and type(item.get("name")) is str and bool(item["name"])
 
 
-def _raw_blobs(manifest: object) -> list[dict]:
+def _raw_blobs(manifest: object) -> list[dict[str, Any]]:
     """The config and layer objects of a raw manifest that ``Manifest.size`` would count."""
     if type(manifest) is not dict or _kind_of(manifest) not in _SIZED_KINDS:
         return []
@@ -271,7 +272,7 @@ class Repository:
 
     ``size`` adds up the compressed blobs of every tag, counting a blob shared by several
     tags (same digest) once, which is closer to what the registry stores on disk than a
-    per-tag sum. Each tag's own size is ``Tag.size``; ``tag_size_sum`` is the plain sum.
+    per-tag sum. Each tag's own size is ``Tag.size``.
 
     Built by :meth:`from_api`, a repository keeps its tags as parsed JSON until ``tags`` is
     first read, and answers ``tag_count``, ``tag_names``, ``size`` and ``size_known`` from
@@ -283,7 +284,7 @@ class Repository:
     owner: str = ""
     scope: str = ""
     tags: list[Tag] = field(default_factory=list)
-    _raw_tags: list | None = field(default=None, init=False, repr=False, compare=False)
+    _raw_tags: list[Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __getattr__(self, attr: str) -> list[Tag]:
         # Only reached when a slot is empty, i.e. the `tags` of a from_api() repository
@@ -292,7 +293,8 @@ class Repository:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
         raw = self._raw_tags
         if raw is None:  # another thread parsed them in the meantime
-            return object.__getattribute__(self, "tags")
+            parsed: list[Tag] = object.__getattribute__(self, "tags")
+            return parsed
         tags = _parse_tags(raw)
         self.tags = tags  # set before clearing the raw JSON: readers rely on that order
         self._raw_tags = None
@@ -324,12 +326,6 @@ class Repository:
             return [tag.name for tag in self.tags]
         return [item["name"] for item in raw if _is_raw_tag(item)]
 
-    def tag(self, name: str) -> Tag | None:
-        for tag in self.tags:
-            if tag.name == name:
-                return tag
-        return None
-
     @property
     def size(self) -> int:
         """Compressed size of the distinct blobs of all tags (shared blobs counted once)."""
@@ -339,13 +335,13 @@ class Repository:
         if raw is not None:
             for item in raw:
                 if _is_raw_tag(item):
-                    for blob in _raw_blobs(item.get("manifest")):
-                        digest = _str(blob.get("digest"))
+                    for raw_blob in _raw_blobs(item.get("manifest")):
+                        digest = _str(raw_blob.get("digest"))
                         if digest:
                             if digest in seen:
                                 continue
                             seen.add(digest)
-                        total += _int(blob.get("size"))
+                        total += _int(raw_blob.get("size"))
             return total
         for tag in self.tags:
             if tag.manifest.size_known:
@@ -356,11 +352,6 @@ class Repository:
                         seen.add(blob.digest)
                     total += blob.size
         return total
-
-    @property
-    def tag_size_sum(self) -> int:
-        """Sum of the tags' sizes, shared blobs counted once per tag."""
-        return sum(tag.size for tag in self.tags)
 
     @property
     def size_known(self) -> bool:
@@ -423,7 +414,3 @@ class IdentityToken:
     expires_in: int | None
     expires_at: datetime | None
     subject: str = ""
-
-    @property
-    def expired(self) -> bool:
-        return self.expires_at is not None and self.expires_at <= datetime.now(UTC)

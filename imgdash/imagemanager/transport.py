@@ -1,0 +1,238 @@
+"""Sending one call to a cluster and reading its answer, or turning its failure into an error.
+
+Every call goes through one ``requests.Session`` (:mod:`.session`) whose adapter fills in
+a (connect, read) timeout, so no call can hang (zulip's ``outgoing_http`` pattern); bodies
+are streamed under a size cap, redirects are never followed, GETs retry briefly on
+connection errors and 502/503/504, and PUT, DELETE and POST are never retried.
+
+Errors are raised ``from None`` so that a traceback does not chain in the HTTP library's
+frames (whose locals hold the request headers), and an answer's body is kept only where
+its repr hides it: an error page may echo a password.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Self
+from urllib.parse import urlsplit
+
+import requests
+
+from . import retries
+from .answers import Answer
+from .errors import ConfigurationError, ImageManagerError
+from .failures import Call, too_large, transport_error, undecodable
+from .session import BearerAuth, Secrets, cluster_session, normalise_api_url, ssl_context_from_pem
+from .statuses import status_error
+
+log = logging.getLogger("imgdash.imagemanager")
+
+DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+# Error pages and mutation answers ("OK", or nothing) are read only this far.
+SMALL_BODY_LIMIT = 64 * 1024
+_CHUNK = 256 * 1024
+
+
+def _check_settings(
+    connect_timeout: object,
+    read_timeout: object,
+    max_response_bytes: object,
+    get_retries: object,
+    backoff: object,
+) -> None:
+    for label, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigurationError(f"{label} must be a positive number of seconds.")
+    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
+        raise ConfigurationError("max_response_bytes must be a whole number of bytes.")
+    if max_response_bytes <= 0:
+        raise ConfigurationError("max_response_bytes must be positive.")
+    if isinstance(get_retries, bool) or not isinstance(get_retries, int) or get_retries < 0:
+        raise ConfigurationError("get_retries must be 0 or more.")
+    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or backoff < 0:
+        raise ConfigurationError("backoff must be 0 or more seconds.")
+
+
+def _media_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+
+# --------------------------------------------------------------------------------------
+# Sending one call
+
+
+class ClusterTransport:
+    """HTTP to one cluster with one bearer token: what every API operation is sent through.
+
+    ``api_url`` is the API base, e.g. ``https://master:8443/image-manager/api/v1``.
+    TLS: ``ca_pem`` (PEM text of the cluster's CA) makes that CA the only trust anchor;
+    without it the usual public CAs apply; ``verify=False`` (only when passed explicitly,
+    and then ``ca_pem`` is ignored) turns verification off.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str | None = None,
+        *,
+        verify: bool = True,
+        ca_pem: str | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        get_retries: int = 2,
+        backoff: float = 0.2,
+    ) -> None:
+        self._auth = BearerAuth(token) if token else None
+        del token  # from here on only the auth object holds it (tracebacks show locals)
+        self.api_url = normalise_api_url(api_url)
+        parts = urlsplit(self.api_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.verify = verify is not False
+        _check_settings(connect_timeout, read_timeout, max_response_bytes, get_retries, backoff)
+        self.connect_timeout = float(connect_timeout)
+        self.read_timeout = float(read_timeout)
+        self.max_response_bytes = max_response_bytes
+        self.get_retries = get_retries
+        self.backoff = float(backoff)
+
+        ssl_context = ssl_context_from_pem(ca_pem) if (self.verify and ca_pem) else None
+        self.ca_pinned = ssl_context is not None
+
+        self._session = cluster_session(
+            self._auth,
+            verify=self.verify,
+            ssl_context=ssl_context,
+            timeout=(self.connect_timeout, self.read_timeout),
+            retries=retries.get_retries(self.get_retries, self.backoff),
+        )
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        token = "set" if self._auth is not None else "none"
+        tls = "off" if not self.verify else ("cluster CA" if self.ca_pinned else "public CAs")
+        return f"<{type(self).__name__} {self.api_url} token={token} verify={tls}>"
+
+    def _secrets(self, extra: tuple[str, ...] = ()) -> Secrets:
+        """What to redact from excerpts and details: ``extra`` and this client's token."""
+        token = self._auth._token if self._auth is not None else None
+        return Secrets((*extra, token) if token else extra)
+
+    def _call(
+        self,
+        operation: str,
+        method: str,
+        url: str,
+        *,
+        repository: str | None = None,
+        params: list[tuple[str, str]] | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        auth: requests.auth.AuthBase | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> Answer:
+        """Send one request (GETs: retried by the adapter), read the body, map failures."""
+        call = Call(
+            operation,
+            method,
+            repository,
+            self.api_url,
+            self.connect_timeout,
+            self.read_timeout,
+            self._secrets(secrets),
+        )
+        where = urlsplit(url)
+        target = f"{where.netloc}{where.path}"
+        started = time.perf_counter()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                auth=auth,
+                stream=True,
+                allow_redirects=False,
+                timeout=(self.connect_timeout, self.read_timeout),
+            )
+        except requests.RequestException as exc:
+            err = transport_error(call, exc)
+            _log_failure(method, target, err, started)
+            raise err from None
+
+        with response:
+            try:
+                answer = self._read(call, response)
+            except ImageManagerError as err:
+                _log_failure(method, target, err, started)
+                raise
+            answer.elapsed = time.perf_counter() - started
+            answer.attempts = retries.attempts_made(response)
+            log.info(
+                "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
+                method,
+                target,
+                answer.status,
+                len(answer.body),
+                answer.elapsed,
+                answer.attempts,
+            )
+            if answer.status >= 300:
+                refusal = status_error(call, answer, response.headers)
+                log.warning("%s %s failed: %s", method, target, refusal.message)
+                raise refusal
+            return answer
+
+    def _read(self, call: Call, response: requests.Response) -> Answer:
+        """Read the body under the size cap; a broken read is a transport failure."""
+        status = response.status_code
+        if status >= 300:
+            limit, strict = SMALL_BODY_LIMIT, False  # only an excerpt is wanted
+        elif call.mutation:
+            limit, strict = min(SMALL_BODY_LIMIT, self.max_response_bytes), True
+        else:
+            limit, strict = self.max_response_bytes, True
+        declared = response.headers.get("Content-Length", "")
+        if strict and declared.isdigit() and int(declared) > limit:
+            raise too_large(call, status, int(declared), limit)
+        # The body sits only in the answer, whose repr hides it: it may echo secrets.
+        answer = Answer(
+            call.operation, call.repository, status, _media_type(response), secrets=self._secrets()
+        )
+        try:
+            for chunk in response.iter_content(chunk_size=_CHUNK):
+                answer.body += chunk
+                if len(answer.body) > limit:
+                    if strict:
+                        raise too_large(call, status, None, limit)
+                    del answer.body[limit:]
+                    break
+        except requests.exceptions.ContentDecodingError:
+            raise undecodable(call, status) from None
+        except requests.RequestException as exc:
+            if status < 300:  # an error page cut short still tells us the status
+                err = transport_error(call, exc, answered=status)
+                raise err from None
+        return answer
+
+
+def _log_failure(method: str, target: str, err: ImageManagerError, started: float) -> None:
+    log.warning(
+        "%s %s failed after %.3f s: %s [%s]",
+        method,
+        target,
+        time.perf_counter() - started,
+        type(err).__name__,
+        err.detail or err.message,
+    )
