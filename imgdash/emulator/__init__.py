@@ -13,7 +13,8 @@ Default users (username / password: role):
     editor   / editor    Editor in team-a
     viewer   / viewer    Viewer in team-a and team-b
 
-Modules: app (the WSGI application), server (sockets, threads, TLS, wire-level faults),
-state (repositories in memory or a JSON file), seed (deterministic data), users (roles and
-RBAC rules), tokens (JWTs), faults, requestlog, tls, cli.
+Modules: app (the WSGI application), responses (its answers), control (the `/_emulator/`
+endpoint), server (sockets, threads, TLS), connection (one HTTP connection, wire-level
+faults), state (repositories in memory or a JSON file), seed (deterministic data), users
+(roles and RBAC rules), tokens (JWTs), faults, requestlog, tls, cli.
 """

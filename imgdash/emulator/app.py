@@ -242,16 +242,24 @@ class ImageManagerApp:
             return http_error(404, REPOSITORY_NOT_FOUND)
         return Response(200, record.json, JSON)
 
-    def update_repository(self, environ, name):
-        """Operation 5: change the scope. Editor, Operator or above in the owning namespace."""
+    def refusal_to_change(self, environ, name, allowed, action):
+        """None when the token's user may `action` the repository, else the refusal: 401 for
+        the token, 404 for a repository they cannot see, 403 for their role there."""
         user, refusal = self.bearer_user(environ)
         if refusal:
             return refusal
         record = self.visible_record(user, name)
         if record is None:
             return http_error(404, REPOSITORY_NOT_FOUND)
-        if not can_update(user, record):
-            return http_error(403, forbidden(user, record.owner, "update"))
+        if not allowed(user, record):
+            return http_error(403, forbidden(user, record.owner, action))
+        return None
+
+    def update_repository(self, environ, name):
+        """Operation 5: change the scope. Editor, Operator or above in the owning namespace."""
+        refusal = self.refusal_to_change(environ, name, can_update, "update")
+        if refusal:
+            return refusal
         try:
             body = orjson.loads(read_body(environ))
         except orjson.JSONDecodeError:
@@ -265,14 +273,9 @@ class ImageManagerApp:
 
     def delete_repository(self, environ, name):
         """Operation 6: remove the repository and every tag. Administrator or above."""
-        user, refusal = self.bearer_user(environ)
+        refusal = self.refusal_to_change(environ, name, can_delete, "delete")
         if refusal:
             return refusal
-        record = self.visible_record(user, name)
-        if record is None:
-            return http_error(404, REPOSITORY_NOT_FOUND)
-        if not can_delete(user, record):
-            return http_error(403, forbidden(user, record.owner, "delete"))
         if not self.store.delete(name):
             return http_error(404, REPOSITORY_NOT_FOUND)
         return Response(200)

@@ -8,13 +8,7 @@ around the WSGI app; each connection is served by connection.py.
     server.reset()   # seeded repositories back, faults and request log cleared
     server.stop()
 
-Default users (username / password: role):
-
-    admin    / admin     ClusterAdministrator (every namespace)
-    nsadmin  / nsadmin   Administrator in team-a and team-b
-    operator / operator  Operator in team-a and team-b
-    editor   / editor    Editor in team-a
-    viewer   / viewer    Viewer in team-a and team-b
+The users it knows are listed in the package's docstring (imgdash/emulator/__init__.py).
 """
 
 import contextlib

@@ -22,6 +22,7 @@ from imgdash.clusters.decorators import (
 from imgdash.clusters.services import credential_for, mark_stale
 from imgdash.imagemanager import (
     CATALOG_SCOPE,
+    SCOPES,
     ImageManagerError,
     NotFound,
     Unauthorized,
@@ -91,7 +92,7 @@ def change_scope(request, cluster, client, name):
         return render(request, fragment_or_page(request, template, "form"), context)
 
     scope = request.POST.get("scope", "")
-    if scope not in SCOPE_HELP:
+    if scope not in SCOPES:
         context["form_error"] = "Choose global or namespace."
         return render(request, fragment_or_page(request, template, "form"), context, status=400)
     if scope == repository.scope:
