@@ -106,3 +106,54 @@ def test_redis_url_selects_the_shared_redis_cache(tmp_path):
     env = production_env(REDIS_URL="redis://127.0.0.1:6379/1")
     result = run_manage(tmp_path, "shell", "--no-imports", "-c", code, **env)
     assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_loading_the_settings_writes_nothing(tmp_path):
+    data_dir = tmp_path / "not-yet"
+    code = "import imgdash.settings as s; print(s.LOCAL, s.TESTING)"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_"))
+    }
+    env.update(IMGDASH_DEBUG="true", IMGDASH_DATA_DIR=str(data_dir))
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    # Local, but not the tests: test mode is asked for explicitly, never guessed.
+    assert result.stdout.split() == ["True", "False"]
+    assert not data_dir.exists()
+
+
+def test_a_local_installation_makes_its_folder_and_token_key_when_first_needed(tmp_path):
+    data_dir = tmp_path / "fresh"
+    code = (
+        "from imgdash.clusters.crypto import decrypt_token, encrypt_token; "
+        "print(decrypt_token(encrypt_token('a-token')))"
+    )
+    result = run_manage(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        IMGDASH_DEBUG="true",
+        IMGDASH_DATA_DIR=str(data_dir),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "a-token"
+    key_file = data_dir / "token-keys"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text()
+    again = run_manage(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        code,
+        IMGDASH_DEBUG="true",
+        IMGDASH_DATA_DIR=str(data_dir),
+    )
+    assert again.stdout.strip() == "a-token"
+    assert key_file.read_text() == key  # kept, not replaced
