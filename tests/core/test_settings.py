@@ -132,28 +132,13 @@ def test_a_local_installation_makes_its_folder_and_token_key_when_first_needed(t
         "from imgdash.clusters.crypto import decrypt_token, encrypt_token; "
         "print(decrypt_token(encrypt_token('a-token')))"
     )
-    result = run_manage(
-        tmp_path,
-        "shell",
-        "--no-imports",
-        "-c",
-        code,
-        IMGDASH_DEBUG="true",
-        IMGDASH_DATA_DIR=str(data_dir),
-    )
+    local = {"IMGDASH_DEBUG": "true", "IMGDASH_DATA_DIR": str(data_dir)}
+    result = run_manage(tmp_path, "shell", "--no-imports", "-c", code, **local)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "a-token"
     key_file = data_dir / "token-keys"
     assert key_file.stat().st_mode & 0o777 == 0o600
     key = key_file.read_text()
-    again = run_manage(
-        tmp_path,
-        "shell",
-        "--no-imports",
-        "-c",
-        code,
-        IMGDASH_DEBUG="true",
-        IMGDASH_DATA_DIR=str(data_dir),
-    )
+    again = run_manage(tmp_path, "shell", "--no-imports", "-c", code, **local)
     assert again.stdout.strip() == "a-token"
     assert key_file.read_text() == key  # kept, not replaced
