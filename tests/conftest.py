@@ -19,6 +19,18 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct-horse-battery-staple"
 
 
+def fresh_process_env(**overrides):
+    """The environment for a new imgdash process started as a user would start it: none of
+    this run's imgdash, database, cache, pytest or Django variables, then `overrides`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_"))
+    }
+    env.update(overrides)
+    return env
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: no repository index leaks between tests."""

@@ -1,6 +1,5 @@
 """The newcomer's first command, run as a newcomer runs it: a fresh process, a fresh folder."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -8,17 +7,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import fresh_process_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def demo_env(data_dir):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "DJANGO_", "PYTEST"))
-    }
-    env["IMGDASH_DATA_DIR"] = str(data_dir)
-    return env
+    return fresh_process_env(IMGDASH_DATA_DIR=str(data_dir))
 
 
 def run_demo(data_dir, *args):

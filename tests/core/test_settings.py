@@ -1,7 +1,6 @@
 """Production settings: secure by default and loud about nonsense. Each case runs a fresh
 Python process, as a deployment would, so the module-level checks really run."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,16 +8,13 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.conftest import fresh_process_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(tmp_path, *args, **env):
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_"))
-    }
-    environ.update({"IMGDASH_DATA_DIR": str(tmp_path)}, **env)
+    environ = fresh_process_env(**{"IMGDASH_DATA_DIR": str(tmp_path), **env})
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -111,12 +107,7 @@ def test_redis_url_selects_the_shared_redis_cache(tmp_path):
 def test_loading_the_settings_writes_nothing(tmp_path):
     data_dir = tmp_path / "not-yet"
     code = "import imgdash.settings as s; print(s.LOCAL, s.TESTING)"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("IMGDASH_", "DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_"))
-    }
-    env.update(IMGDASH_DEBUG="true", IMGDASH_DATA_DIR=str(data_dir))
+    env = fresh_process_env(IMGDASH_DEBUG="true", IMGDASH_DATA_DIR=str(data_dir))
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
