@@ -163,8 +163,7 @@ class ClusterTransport:
                 headers=headers,
                 auth=auth,
                 stream=True,
-                allow_redirects=False,
-                timeout=(self.connect_timeout, self.read_timeout),
+                allow_redirects=False,  # the adapter fills in the (connect, read) timeout
             )
         except requests.RequestException as exc:
             err = transport_error(call, exc)
