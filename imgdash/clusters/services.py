@@ -78,6 +78,12 @@ def save_credential(user, cluster, token):
 
 
 def mark_stale(request, credential, error):
+    """After the cluster's 401: keep the token but stop using it until the user reconnects.
+
+    `credential` may be None when the user disconnected meanwhile: nothing is left to mark.
+    """
+    if credential is None:
+        return
     if credential.stale_since is None:
         credential.stale_since = datetime.now(UTC)
         credential.save(update_fields=["stale_since"])

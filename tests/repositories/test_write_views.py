@@ -156,6 +156,26 @@ def test_a_401_on_scope_is_logged_then_leads_to_reconnect(client, operator, clus
     assert rows("repository.scope")[-1][:1] == ("refused",)
 
 
+def test_a_401_after_a_disconnect_in_another_tab_still_leads_to_reconnect(
+    client, operator, cluster, emulator, monkeypatch
+):
+    from imgdash.imagemanager import ImageManagerClient
+
+    name = team_a_repository(emulator, scope="namespace")["name"]
+    emulator.faults.add(method="PUT", path=r"/repositories/", status=401)
+    set_scope = ImageManagerClient.set_scope
+
+    def disconnect_meanwhile(self, *args):
+        Credential.objects.filter(user=operator).delete()
+        return set_scope(self, *args)
+
+    monkeypatch.setattr(ImageManagerClient, "set_scope", disconnect_meanwhile)
+    response = client.post(base(cluster, name) + "-/scope/", {"scope": "global"})
+    assert response.status_code == 302
+    assert "/connect/" in response["Location"]
+    assert rows("repository.scope")[-1][:1] == ("refused",)
+
+
 # --- Delete ---------------------------------------------------------------------------------
 
 
