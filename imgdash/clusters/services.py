@@ -11,6 +11,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from imgdash.audit.log import record_event
+from imgdash.clusters.crypto import InvalidToken
 from imgdash.clusters.models import Credential
 from imgdash.imagemanager import ImageManagerClient, describe_token
 
@@ -19,6 +20,14 @@ logger = logging.getLogger("imgdash.clusters")
 
 class NeedsConnection(Exception):
     """The user has no usable token for this cluster; the message says why."""
+
+
+class UnreadableToken(NeedsConnection):
+    """The stored token cannot be decrypted with any key of IMGDASH_TOKEN_KEYS."""
+
+    def __init__(self, message, credential):
+        super().__init__(message)
+        self.credential = credential
 
 
 def make_client(cluster, token=None):
@@ -112,7 +121,8 @@ def endpoint_changed_notice(cluster):
 
 
 def user_client(user, cluster):
-    """(client, credential) for the user's own token, or NeedsConnection."""
+    """(client, credential) for the user's own token, or NeedsConnection (UnreadableToken
+    when the stored token cannot be decrypted: the caller marks it stale)."""
     credential, dropped = _bound_credential(user, cluster)
     if dropped:
         raise NeedsConnection(
@@ -129,7 +139,15 @@ def user_client(user, cluster):
         )
     if credential.is_expired:
         raise NeedsConnection(f"Your token for {cluster.name} has expired. Reconnect to continue.")
-    return make_client(cluster, credential.token), credential
+    try:
+        token = credential.token
+    except InvalidToken:
+        raise UnreadableToken(
+            f"Your stored token for {cluster.name} could not be read (the server's token keys "
+            "were changed). Reconnect to continue.",
+            credential,
+        ) from None
+    return make_client(cluster, token), credential
 
 
 @sensitive_variables("token", "password")
@@ -160,8 +178,9 @@ def save_credential(user, cluster, token):
     return credential
 
 
-def mark_stale(request, credential, error):
-    """After the cluster's 401: keep the token but stop using it until the user reconnects.
+def mark_stale(request, credential, error, message="The cluster answered 401: token marked stale"):
+    """After the cluster's 401 (or a token no key can decrypt, `error` None): keep the token
+    but stop using it until the user reconnects.
 
     `credential` may be None when the user disconnected meanwhile: nothing is left to mark.
     """
@@ -173,9 +192,9 @@ def mark_stale(request, credential, error):
     record_event(
         request,
         "credential.stale",
-        outcome="refused",
+        outcome="refused" if error is not None else "failed",
         cluster=credential.cluster,
         target=f"credential {credential.fingerprint}",
         status=getattr(error, "status", None),
-        message="The cluster answered 401: token marked stale",
+        message=message,
     )
