@@ -286,6 +286,9 @@ IMAGEMANAGER_CALL_DEADLINE = envint("IMGDASH_CALL_DEADLINE", 15, minimum=1)
 IMAGEMANAGER_LIST_DEADLINE = envint("IMGDASH_LIST_DEADLINE", 60, minimum=1)
 IMAGEMANAGER_MAX_REPOSITORIES = envint("IMGDASH_MAX_REPOSITORIES", 200_000, minimum=1)
 REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+# A bulk delete stops starting deletes after this many seconds of one request, below
+# gunicorn's default 30 s timeout (one call already under way may add its deadline).
+BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)
 
 LOGGING = {
     "version": 1,
