@@ -40,6 +40,9 @@ def make_client(cluster, token=None):
         connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
         read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
         max_response_bytes=settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+        call_deadline=settings.IMAGEMANAGER_CALL_DEADLINE,
+        list_deadline=settings.IMAGEMANAGER_LIST_DEADLINE,
+        max_repositories=settings.IMAGEMANAGER_MAX_REPOSITORIES,
     )
 
 
