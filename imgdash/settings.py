@@ -172,8 +172,15 @@ if not DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several gunicorn workers write to one file: wait for the lock instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Several gunicorn workers write to one file: wait up to 20 s for the write lock instead
+    # of failing, and journal in WAL mode, where readers (a slow export, a page) never block
+    # a writer nor a writer them. `synchronous=NORMAL` is WAL's usual durability trade: a power
+    # cut may lose the last commits, never corrupt the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every worker process, or a delete seen by one worker would leave the
