@@ -160,10 +160,14 @@ def _flush_past_the_action_logs_sqlite_triggers():
     Let the runner's own flush past them, as the owner of the file could."""
     import importlib
 
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
 
+    if connection.vendor != "sqlite":
+        yield
+        return
+    operations = type(connection.ops)
     triggers = importlib.import_module("imgdash.audit.migrations.0003_keyed_chain_and_anchors")
-    original = DatabaseOperations.sql_flush
+    original = operations.sql_flush
 
     def sql_flush(self, style, tables, **kwargs):
         statements = original(self, style, tables, **kwargs)
@@ -172,6 +176,6 @@ def _flush_past_the_action_logs_sqlite_triggers():
         create = [sql for table in guarded for sql in triggers.sqlite_triggers(table)]
         return [*drop, *statements, *create]
 
-    DatabaseOperations.sql_flush = sql_flush
+    operations.sql_flush = sql_flush
     yield
-    DatabaseOperations.sql_flush = original
+    operations.sql_flush = original
