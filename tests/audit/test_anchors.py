@@ -52,13 +52,15 @@ def test_it_anchors_the_first_row_and_then_every_n_rows(db, anchor_file, committ
 
 
 def test_it_anchors_the_first_row_written_minutes_after_the_last_anchor(db, anchor_file, committed):
-    AuditAnchor.objects.create(
-        event_id=0, hash="0" * 64, created_at=datetime.now(UTC) - timedelta(minutes=11)
+    first = record_event(None, "auth.sign_in")
+    quiet = record_event(None, "auth.sign_in")  # 1 row after the anchor, within 10 minutes
+    AuditAnchor.objects.create(  # as if the first anchor had been written 11 minutes ago
+        event_id=first.pk, hash=first.hash, created_at=datetime.now(UTC) - timedelta(minutes=11)
     )
     late = record_event(None, "auth.sign_in")
     soon = record_event(None, "auth.sign_out")
-    assert anchored_ids(anchor_file) == [late.pk]  # then the next is 5 rows or 10 minutes away
-    assert soon.pk not in anchored_ids(anchor_file)
+    assert anchored_ids(anchor_file) == [first.pk, late.pk]
+    assert quiet.pk not in anchored_ids(anchor_file) and soon.pk not in anchored_ids(anchor_file)
 
 
 def test_it_does_not_trust_a_note_from_the_future_to_hold_anchors_back(db, anchor_file, committed):
