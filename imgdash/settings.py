@@ -7,6 +7,7 @@ where they are first needed (the core app's start-up, the token-key file's first
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -128,6 +129,8 @@ INSTALLED_APPS = [
     "imgdash.repositories",
     "imgdash.core",
     "imgdash.emulator",
+    # After imgdash's apps, so a failed sign-in is logged before the lockout it causes.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +146,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imgdash.urls"
@@ -205,6 +209,29 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing is deliberately slow; the suite creates hundreds of users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Throttled sign-in (django-axes): after LOCKOUT_FAILURES wrong passwords for one username
+# from one client address, that pair is refused for LOCKOUT_COOLOFF seconds, counted from the
+# last failure. Connect-by-password uses the same policy, keyed by cluster and cluster username.
+AUTHENTICATION_BACKENDS = [
+    "imgdash.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOCKOUT_FAILURES = envint("IMGDASH_LOCKOUT_FAILURES", 5, minimum=1)
+LOCKOUT_COOLOFF = envint("IMGDASH_LOCKOUT_COOLOFF", 15 * 60, minimum=1)
+AXES_FAILURE_LIMIT = LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOCKOUT_COOLOFF)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address the action log records: IMGDASH_TRUSTED_PROXY_COUNT decides what to trust.
+AXES_CLIENT_IP_CALLABLE = "imgdash.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "imgdash.accounts.lockout.locked_out_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out neither count nor push the end of the lockout further away, so
+# the time the page gives is the time it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are in the action log already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
