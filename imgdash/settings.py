@@ -144,6 +144,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it says why a session ended) and before any view runs.
+    "imgdash.accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -264,7 +266,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# How long a sign-in lasts, from the moment of signing in, however active the user is.
 SESSION_COOKIE_AGE = envint("IMGDASH_SESSION_AGE", 8 * 3600, minimum=300)
+# A session unused this long ends sooner (activity is noted at most once a minute).
+SESSION_IDLE_TIMEOUT = envint("IMGDASH_SESSION_IDLE", 3600, minimum=120)
 SESSION_COOKIE_SECURE = not LOCAL
 CSRF_COOKIE_SECURE = not LOCAL
 SECURE_SSL_REDIRECT = envbool("IMGDASH_SSL_REDIRECT", not LOCAL)

@@ -5,6 +5,7 @@ ACTIONS = {
     "auth.sign_in_failed": "Failed sign-in",
     "auth.sign_out": "Signed out",
     "auth.lockout": "Sign-in locked out (too many wrong passwords)",
+    "auth.sign_out_everywhere": "Signed out everywhere",
     "credential.connect": "Connected a cluster token",
     "credential.connect_failed": "Failed to connect a cluster token",
     "credential.connect_locked": "Cluster sign-in locked out (too many wrong passwords)",
