@@ -181,3 +181,11 @@ def test_an_unreachable_provider_does_not_count_as_a_wrong_password(
         assert client.post(url, {"username": "admin", "password": "admin"}).status_code == 400
     emulator.faults.clear()
     assert client.post(url, {"username": "admin", "password": "admin"}).status_code == 302
+
+
+def test_a_client_without_a_usable_address_is_throttled_too(client, make_user):
+    # e.g. gunicorn on a unix socket with no trusted proxy set: REMOTE_ADDR is empty.
+    make_user("vera", "Viewer")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "vera", f"guess-{attempt}", REMOTE_ADDR="")
+    assert sign_in(client, "vera", PASSWORD, REMOTE_ADDR="").status_code == 429
