@@ -311,7 +311,16 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 IMAGEMANAGER_CONNECT_TIMEOUT = envint("IMGDASH_CONNECT_TIMEOUT", 5, minimum=1)
 IMAGEMANAGER_READ_TIMEOUT = envint("IMGDASH_READ_TIMEOUT", 60, minimum=1)
 IMAGEMANAGER_MAX_RESPONSE_MB = envint("IMGDASH_MAX_RESPONSE_MB", 256, minimum=1)
+# Wall-clock limits on one whole call (the timeouts above bound each wait on the socket):
+# small calls should end before a proxy in front of imgdash gives up (gunicorn's default
+# timeout is 30 s, nginx's 60 s); only the repository list, which may be huge, gets longer.
+IMAGEMANAGER_CALL_DEADLINE = envint("IMGDASH_CALL_DEADLINE", 15, minimum=1)
+IMAGEMANAGER_LIST_DEADLINE = envint("IMGDASH_LIST_DEADLINE", 60, minimum=1)
+IMAGEMANAGER_MAX_REPOSITORIES = envint("IMGDASH_MAX_REPOSITORIES", 200_000, minimum=1)
 REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+# A bulk delete stops starting deletes after this many seconds of one request, below
+# gunicorn's default 30 s timeout (one call already under way may add its deadline).
+BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)
 
 LOGGING = {
     "version": 1,
