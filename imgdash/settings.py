@@ -7,6 +7,7 @@ where they are first needed (the core app's start-up, the token-key file's first
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -170,6 +171,8 @@ INSTALLED_APPS = [
     "imgdash.repositories",
     "imgdash.core",
     "imgdash.emulator",
+    # After imgdash's apps, so a failed sign-in is logged before the lockout it causes.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -183,8 +186,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages (it says why a session ended) and before any view runs.
+    "imgdash.accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "imgdash.urls"
@@ -254,6 +260,29 @@ AUTH_PASSWORD_VALIDATORS = [
 if TESTING:
     # Hashing is deliberately slow; the suite creates hundreds of users.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Throttled sign-in (django-axes): after LOCKOUT_FAILURES wrong passwords for one username
+# from one client address, that pair is refused for LOCKOUT_COOLOFF seconds, counted from the
+# last failure. Connect-by-password uses the same policy, keyed by cluster and cluster username.
+AUTHENTICATION_BACKENDS = [
+    "imgdash.accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOCKOUT_FAILURES = envint("IMGDASH_LOCKOUT_FAILURES", 5, minimum=1)
+LOCKOUT_COOLOFF = envint("IMGDASH_LOCKOUT_COOLOFF", 15 * 60, minimum=1)
+AXES_FAILURE_LIMIT = LOCKOUT_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=LOCKOUT_COOLOFF)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The address the action log records: IMGDASH_TRUSTED_PROXY_COUNT decides what to trust.
+AXES_CLIENT_IP_CALLABLE = "imgdash.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "imgdash.accounts.lockout.locked_out_response"
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked out neither count nor push the end of the lockout further away, so
+# the time the page gives is the time it ends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are in the action log already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -286,7 +315,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# How long a sign-in lasts, from the moment of signing in, however active the user is.
 SESSION_COOKIE_AGE = envint("IMGDASH_SESSION_AGE", 8 * 3600, minimum=300)
+# A session unused this long ends sooner (activity is noted at most once a minute).
+SESSION_IDLE_TIMEOUT = envint("IMGDASH_SESSION_IDLE", 3600, minimum=120)
 SESSION_COOKIE_SECURE = not LOCAL
 CSRF_COOKIE_SECURE = not LOCAL
 SECURE_SSL_REDIRECT = envbool("IMGDASH_SSL_REDIRECT", not LOCAL)

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from imgdash.accounts import views as accounts_views
 from imgdash.core import views as core_views
 
 handler500 = "imgdash.core.views.server_error"
@@ -24,6 +25,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/sign-out-everywhere/",
+        accounts_views.sign_out_everywhere_view,
+        name="sign_out_everywhere",
+    ),
     # /clusters/, /clusters/<slug>/connect/ and /disconnect/
     path("clusters/", include("imgdash.clusters.urls")),
     # /clusters/<slug>/repositories/…, /status/, /storage/, /docker-token/

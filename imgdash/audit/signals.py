@@ -14,6 +14,10 @@ def record_sign_in(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="imgdash.audit.sign_in_failed")
 def record_failed_sign_in(sender, credentials, request=None, **kwargs):
+    # An attempt refused unchecked during a lockout (marked by accounts.lockout) is not a
+    # wrong password: the lockout has its one row, and a flood of refusals adds none.
+    if getattr(request, "refused_while_locked_out", False):
+        return
     # Django has already masked the password in `credentials`; only the name is kept.
     username = clean_text(credentials.get(get_user_model().USERNAME_FIELD, ""), MAX_USERNAME)
     record_event(

@@ -21,4 +21,6 @@ def current_cluster(request, clusters):
 
 
 def remember_cluster(request, cluster):
-    request.session[SESSION_KEY] = cluster.slug
+    # Only on change: assigning marks the session modified, and a save per page is wasted.
+    if request.session.get(SESSION_KEY) != cluster.slug:
+        request.session[SESSION_KEY] = cluster.slug

@@ -13,7 +13,15 @@ from django.views.decorators.debug import sensitive_variables
 from imgdash.audit.log import record_event
 from imgdash.clusters.crypto import InvalidToken
 from imgdash.clusters.models import Credential
-from imgdash.imagemanager import ImageManagerClient, describe_token
+from imgdash.imagemanager import (
+    ImageManagerClient,
+    ImageManagerError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    describe_token,
+)
+from imgdash.imagemanager.errors import SIGN_IN
 
 logger = logging.getLogger("imgdash.clusters")
 
@@ -161,10 +169,58 @@ def connect(user, cluster, *, token="", username="", password=""):
     """
     if not token:
         with make_client(cluster) as anonymous:
-            token = anonymous.sign_in(username, password).id_token
+            try:
+                token = anonymous.sign_in(username, password).id_token
+            except ImageManagerError as err:
+                raise sign_in_failure(err) from None
     with make_client(cluster, token) as client:
         client.docker_token()  # no scope: grants nothing, proves the token
     return save_credential(user, cluster, token)
+
+
+def sign_in_failure(err):
+    """The identity provider's refusal in our own fixed words, by status.
+
+    Its body is never quoted, shown or logged: a provider may echo the password there, in
+    forms no redaction can list (percent-encoded, HTML-escaped, …). Failures without an answer
+    (unreachable, TLS, timeout) keep the client's message, which holds no body.
+    """
+    status = err.status
+    if status is None:
+        return err
+    provider = "The cluster's identity provider"
+    instead = "or paste an ID token from `cloudctl tokens` instead"
+    if isinstance(err, Unauthorized):
+        message = (
+            f"{provider} rejected the username or password (HTTP {status}). These are the "
+            "cluster's own credentials, not imgdash's: check them and try again."
+        )
+    elif isinstance(err, RateLimited):
+        message = (
+            f"{provider} is refusing sign-ins for now (HTTP 429): wait a few minutes and try "
+            f"again, {instead}."
+        )
+    elif isinstance(err, NotFound):
+        message = (
+            f"{provider} was not found at the cluster's address (HTTP 404): ask an imgdash "
+            f"admin to check the cluster's API URL, {instead}."
+        )
+    elif status >= 500:
+        message = (
+            f"{provider} could not sign you in (HTTP {status}): it is down or failing. Try "
+            f"again later, {instead}."
+        )
+    else:
+        message = (
+            f"{provider} could not sign you in: it answered HTTP {status}, which imgdash "
+            f"cannot use. Ask an imgdash admin to check the cluster's API URL, {instead}."
+        )
+    return type(err)(message, operation=SIGN_IN, status=status)
+
+
+def is_wrong_password(err):
+    """True when the identity provider refused the username or password themselves."""
+    return isinstance(err, Unauthorized) and err.operation == SIGN_IN
 
 
 @sensitive_variables("token")

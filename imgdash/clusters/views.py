@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.audit.log import record_event
-from imgdash.clusters import services
+from imgdash.clusters import services, throttle
 from imgdash.clusters.decorators import safe_next
 from imgdash.clusters.forms import ConnectForm
 from imgdash.clusters.models import Cluster
@@ -52,29 +52,18 @@ def connect(request, slug):
     cluster = get_object_or_404(Cluster, slug=slug)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     form = ConnectForm(request.POST if request.method == "POST" else None)
-    error = None
+    error = locked = None
     if request.method == "POST" and form.is_valid():
-        method = "password" if form.cleaned_data["username"] else "token"
-        try:
-            credential = services.connect(request.user, cluster, **form.cleaned_data)
-        except ImageManagerError as err:
-            error = err
-            record_event(
-                request,
-                "credential.connect_failed",
-                outcome="refused" if err.status else "failed",
-                cluster=cluster,
-                target=f"{request.user.get_username()}@{cluster.slug}",
-                status=err.status,
-                message=err.message,
-                details={"method": method},
-            )
-        else:
-            _record_connect(request, cluster, credential, method)
-            remember_cluster(request, cluster)
-            subject = credential.subject or "the token’s user"
-            messages.success(request, f"Connected to {cluster.name} as {subject}.")
-            return redirect(next_url or _repositories_url(cluster))
+        username = form.cleaned_data["username"]
+        # A locked-out cluster username is refused here: the cluster is not asked.
+        locked = username and throttle.lockout_context(request, cluster, username)
+        if not locked:
+            credential, error = _try_connect(request, cluster, form.cleaned_data)
+            if credential is not None:
+                remember_cluster(request, cluster)
+                subject = credential.subject or "the token’s user"
+                messages.success(request, f"Connected to {cluster.name} as {subject}.")
+                return redirect(next_url or _repositories_url(cluster))
     credential = services.credential_for(request.user, cluster)
     context = {
         "cluster": cluster,
@@ -84,8 +73,42 @@ def connect(request, slug):
         "credential": credential,
         "endpoint_changed": "" if credential else services.endpoint_changed_notice(cluster),
         "nav_section": "clusters",
+        **(locked or {}),
     }
-    return render(request, "clusters/connect.html", context, status=400 if error else 200)
+    status = 429 if locked else 400 if error else 200
+    return render(request, "clusters/connect.html", context, status=status)
+
+
+@sensitive_variables("data")
+def _try_connect(request, cluster, data):
+    """(credential, None) once connected, else (None, the cluster's error); logged, and a
+    wrong cluster password counted towards a lockout."""
+    username = data["username"]
+    method = "password" if username else "token"
+    try:
+        credential = services.connect(request.user, cluster, **data)
+    except ImageManagerError as err:
+        _record_connect_failed(request, cluster, err, method)
+        if services.is_wrong_password(err):
+            throttle.note_wrong_password(request, cluster, username)
+        return None, err
+    if username:
+        throttle.note_connected(request, cluster, username)
+    _record_connect(request, cluster, credential, method)
+    return credential, None
+
+
+def _record_connect_failed(request, cluster, err, method):
+    record_event(
+        request,
+        "credential.connect_failed",
+        outcome="refused" if err.status else "failed",
+        cluster=cluster,
+        target=f"{request.user.get_username()}@{cluster.slug}",
+        status=err.status,
+        message=err.message,
+        details={"method": method},
+    )
 
 
 def _record_connect(request, cluster, credential, method):

@@ -58,7 +58,9 @@ _REASONS = {
 def status_error(call: Call, answer: Answer, headers: Mapping[str, str]) -> ImageManagerError:
     """The error for an answer with status 300 or more (redirects are never followed)."""
     status = answer.status
-    excerpt = call.excerpt(answer.body, answer.media_type)
+    # An identity provider may echo the password in its error body, in encodings no
+    # redaction can list: a sign-in failure never quotes the body at all.
+    excerpt = "" if call.operation == SIGN_IN else call.excerpt(answer.body, answer.media_type)
     if 300 <= status < 400:
         location = sanitise_excerpt(
             headers.get("Location", "").split("?", 1)[0], secrets=call.secrets, limit=120

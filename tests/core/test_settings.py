@@ -77,6 +77,9 @@ def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, compl
         ("DATABASE_URL", "mysql://db/imgdash", "DATABASE_URL must start with"),
         ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
         ("IMGDASH_CSRF_TRUSTED_ORIGINS", "imgdash.example.com", "need a scheme"),
+        ("IMGDASH_LOCKOUT_FAILURES", "0", "IMGDASH_LOCKOUT_FAILURES must be at least 1"),
+        ("IMGDASH_LOCKOUT_COOLOFF", "15m", "IMGDASH_LOCKOUT_COOLOFF must be a whole number"),
+        ("IMGDASH_SESSION_IDLE", "30", "IMGDASH_SESSION_IDLE must be at least 120"),
     ],
 )
 def test_it_fails_loudly_on_nonsense(tmp_path, name, value, complaint):
