@@ -28,6 +28,7 @@ from imgdash.imagemanager import (
     namespace_of,
     short_name_of,
 )
+from imgdash.repositories import locks
 
 KEEP_LAST_GOOD = 24 * 3600
 WAIT_STEP = 0.05
@@ -139,8 +140,11 @@ def repository_index(user, cluster, client, refresh=False):
         return _snapshot(stored)
     lock = _key(user, cluster) + ":fetching"
     lock_timeout = settings.IMAGEMANAGER_READ_TIMEOUT + settings.IMAGEMANAGER_CONNECT_TIMEOUT
-    if cache.add(lock, 1, timeout=lock_timeout):
+    if locks.claim(lock, timeout=lock_timeout):
         try:
+            current = _stored(user, cluster, owner)
+            if current and current[0] != (stored[0] if stored else None):
+                return _snapshot(current)  # fetched by another request since we looked
             return _fetch(user, cluster, owner, client)
         except (Unauthorized, Forbidden):
             drop_index(user, cluster)
@@ -152,7 +156,7 @@ def repository_index(user, cluster, client, refresh=False):
             snapshot.error = error
             return snapshot
         finally:
-            cache.delete(lock)
+            locks.release(lock)
     return _wait_for_other_fetch(user, cluster, owner, client, stored, lock, lock_timeout)
 
 
@@ -166,7 +170,7 @@ def _wait_for_other_fetch(user, cluster, owner, client, stored, lock, lock_timeo
         current = _stored(user, cluster, owner)
         if current:
             return _snapshot(current)
-        if cache.get(lock) is None:
+        if not locks.is_claimed(lock):
             break
     # The other fetch failed (its request showed the error): try once ourselves.
     return _fetch(user, cluster, owner, client)
