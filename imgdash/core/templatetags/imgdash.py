@@ -1,5 +1,6 @@
 """Small display helpers shared by every page."""
 
+import shlex
 from datetime import UTC, datetime
 
 from django import template
@@ -107,3 +108,18 @@ def get_item(mapping, key):
         return mapping.get(key, "")
     except AttributeError:
         return ""
+
+
+@register.simple_tag
+def shell_command(*words):
+    """A command to copy: each word shell-quoted, so a shell reads every value literally.
+
+    {% shell_command "docker" "login" "-u" username "--password-stdin" registry %}
+    """
+    return " ".join(shlex.quote(str(word)) for word in words)
+
+
+@register.simple_tag
+def image_reference(registry, name, tag=""):
+    """registry/name:tag, one word for shell_command (the tag checked by the caller)."""
+    return f"{registry}/{name}:{tag}" if tag else f"{registry}/{name}"
