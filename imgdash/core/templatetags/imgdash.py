@@ -5,9 +5,20 @@ from datetime import UTC, datetime
 
 from django import template
 
+from imgdash.imagemanager import visible_text
+
 register = template.Library()
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+@register.filter
+def visible(value):
+    """Bidi, zero-width and control characters as escapes (\\u202e), as the action log shows
+    them: a name that reorders or hides its text cannot pass for another."""
+    if value is None:
+        return ""
+    return visible_text(str(value))
 
 
 @register.filter
