@@ -141,38 +141,45 @@ def repository_index(user, cluster, client, refresh=False):
     lock = _key(user, cluster) + ":fetching"
     lock_timeout = settings.IMAGEMANAGER_READ_TIMEOUT + settings.IMAGEMANAGER_CONNECT_TIMEOUT
     if locks.claim(lock, timeout=lock_timeout):
-        try:
-            current = _stored(user, cluster, owner)
-            if current and current[0] != (stored[0] if stored else None):
-                return _snapshot(current)  # fetched by another request since we looked
-            return _fetch(user, cluster, owner, client)
-        except (Unauthorized, Forbidden):
-            drop_index(user, cluster)
-            raise
-        except ImageManagerError as error:
-            if stored is None:
-                raise
-            snapshot = _snapshot(stored)
-            snapshot.error = error
-            return snapshot
-        finally:
-            locks.release(lock)
-    return _wait_for_other_fetch(user, cluster, owner, client, stored, lock, lock_timeout)
-
-
-def _wait_for_other_fetch(user, cluster, owner, client, stored, lock, lock_timeout):
+        return _fetch_claimed(user, cluster, owner, client, stored, lock)
     if stored:
         # Another request is refreshing; show what we have meanwhile.
         return _snapshot(stored)
+    return _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout)
+
+
+def _fetch_claimed(user, cluster, owner, client, stored, lock):
+    """Fetch while holding `lock`, unless a fetch that ended since `stored` was read did."""
+    try:
+        current = _stored(user, cluster, owner)
+        if current and current[0] != (stored[0] if stored else None):
+            return _snapshot(current)
+        return _fetch(user, cluster, owner, client)
+    except (Unauthorized, Forbidden):
+        drop_index(user, cluster)
+        raise
+    except ImageManagerError as error:
+        if stored is None:
+            raise
+        snapshot = _snapshot(stored)
+        snapshot.error = error
+        return snapshot
+    finally:
+        locks.release(lock)
+
+
+def _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout):
     deadline = time.monotonic() + lock_timeout
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
+        # Looked at before the copy: a fetch stores its copy, then releases its claim.
+        claimed = locks.is_claimed(lock)
         current = _stored(user, cluster, owner)
         if current:
             return _snapshot(current)
-        if not locks.is_claimed(lock):
-            break
-    # The other fetch failed (its request showed the error): try once ourselves.
+        if not claimed and locks.claim(lock, timeout=lock_timeout):
+            # The other fetch failed (its request showed the error): try once ourselves.
+            return _fetch_claimed(user, cluster, owner, client, None, lock)
     return _fetch(user, cluster, owner, client)
 
 
