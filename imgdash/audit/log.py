@@ -28,7 +28,7 @@ from imgdash.audit.actions import INTENT, OUTCOMES
 from imgdash.audit.anchors import anchor_if_due
 from imgdash.audit.chain import GENESIS, seal
 from imgdash.audit.models import AuditEvent
-from imgdash.imagemanager import redact_secrets
+from imgdash.imagemanager import HIDDEN_CHARACTERS, redact_secrets, visible_text
 
 logger = logging.getLogger("imgdash.audit")
 
@@ -45,19 +45,8 @@ MAX_DETAILS_JSON = 16000
 REDACTED = "[redacted]"
 REDACTED_TOKEN = "[redacted token]"  # noqa: S105 - the replacement text
 _SECRET_KEY = re.compile(r"token|passw|secret|authori[sz]ation|cookie|api[_-]?key", re.IGNORECASE)
-# C0 and C1 controls, DEL, line/paragraph separators and bidi overrides: anything that could
-# break a log line or make displayed text lie about what it says.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-def _escape(match):
-    char = match.group()
-    if char in _ESCAPES:
-        return _ESCAPES[char]
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+# fullmatch: "$" would let a trailing newline through.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def clean_text(value, limit):
@@ -65,7 +54,8 @@ def clean_text(value, limit):
     if value is None:
         return ""
     text = redact_secrets(str(value), token_text=REDACTED_TOKEN)
-    text = _UNSAFE.sub(_escape, text)
+    # Anything that could break a log line or make displayed text lie about what it says.
+    text = visible_text(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -112,7 +102,7 @@ def clean_details(details):
 
 
 def valid_request_id(value):
-    return bool(value) and _REQUEST_ID.match(value) is not None
+    return isinstance(value, str) and _REQUEST_ID.fullmatch(value) is not None
 
 
 def client_ip(request):
@@ -194,7 +184,7 @@ def _check_outcome(outcome):
 
 
 def _check_action(action):
-    if not action or len(action) > 64 or _UNSAFE.search(action):
+    if not action or len(action) > 64 or HIDDEN_CHARACTERS.search(action):
         raise ValueError(f"Bad audit action name {action!r}")
 
 

@@ -33,6 +33,7 @@ from .names import (
     CATALOG_SCOPE,
     MAX_NAME_LENGTH,
     is_valid_repository_name,
+    is_valid_tag,
     namespace_of,
     repository_scope,
     repository_url,
@@ -52,10 +53,12 @@ from .results import (
 )
 from .session import USER_AGENT, ssl_context_from_pem
 from .transport import DEFAULT_MAX_RESPONSE_BYTES
+from .visible import HIDDEN_CHARACTERS, visible_text
 
 __all__ = [
     "CATALOG_SCOPE",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "HIDDEN_CHARACTERS",
     "MAX_NAME_LENGTH",
     "SCOPES",
     "USER_AGENT",
@@ -86,6 +89,7 @@ __all__ = [
     "Unavailable",
     "describe_token",
     "is_valid_repository_name",
+    "is_valid_tag",
     "namespace_of",
     "redact_secrets",
     "repository_scope",
@@ -96,4 +100,5 @@ __all__ = [
     "token_expires_at",
     "token_subject",
     "validate_repository_name",
+    "visible_text",
 ]

@@ -29,6 +29,10 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 NAME_PATTERN = rf"{_COMPONENT}(?:/{_COMPONENT})*"
 _NAME_RE = re.compile(NAME_PATTERN)
 
+MAX_TAG_LENGTH = 128
+# Docker's tag grammar (reference.go: `[\w][\w.-]{0,127}`), ASCII only.
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+
 #: What the registry's token service understands as "list the whole catalog".
 CATALOG_SCOPE = "registry:catalog:*"
 
@@ -64,6 +68,12 @@ def is_valid_repository_name(name: object) -> bool:
         and len(name) <= MAX_NAME_LENGTH
         and _NAME_RE.fullmatch(name) is not None
     )
+
+
+def is_valid_tag(tag: object) -> bool:
+    """True when ``tag`` is a Docker tag: a letter, digit or ``_``, then up to 127 of those,
+    ``.`` and ``-``. Anything else from a cluster is shown as text, never put in a command."""
+    return isinstance(tag, str) and _TAG_RE.fullmatch(tag) is not None
 
 
 def validate_repository_name(name: object) -> str:

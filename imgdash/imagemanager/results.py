@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .names import namespace_of, short_name_of
+from .names import is_valid_tag, namespace_of, short_name_of
 
 MEDIA_TYPE_KINDS = {
     "application/vnd.docker.distribution.manifest.v2+json": "docker-v2",
@@ -232,6 +232,11 @@ class Tag:
     def kind(self) -> str:
         return self.manifest.kind
 
+    @property
+    def valid(self) -> bool:
+        """Whether the name is a Docker tag (only such a tag goes into a pull command)."""
+        return is_valid_tag(self.name)
+
     @classmethod
     def from_api(cls, data: object) -> Tag | None:
         if type(data) is not dict:
@@ -307,6 +312,11 @@ class Repository:
     @property
     def short_name(self) -> str:
         return short_name_of(self.name)
+
+    @property
+    def pullable_tag(self) -> Tag | None:
+        """The first tag a `docker pull` command can name, if any."""
+        return next((tag for tag in self.tags if tag.valid), None)
 
     @property
     def is_global(self) -> bool:

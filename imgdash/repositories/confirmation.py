@@ -1,13 +1,14 @@
 """Double-submit protection for destructive forms.
 
 Each confirmation form carries a signed, single-use token; the first POST that claims it (an
-atomic cache add, shared by all workers) is the only one sent to the cluster.
+atomic claim shared by all workers, see locks.py) is the only one sent to the cluster.
 """
 
 import secrets
 
 from django.core import signing
-from django.core.cache import cache
+
+from imgdash.repositories import locks
 
 CONFIRMATION_MAX_AGE = 3600
 
@@ -30,4 +31,4 @@ def claim_confirmation(user, purpose, token):
         or not data.get("nonce")
     ):
         return False
-    return cache.add(f"confirm-used:{data['nonce']}", 1, timeout=CONFIRMATION_MAX_AGE + 60)
+    return locks.claim(f"confirm-used:{data['nonce']}", timeout=CONFIRMATION_MAX_AGE + 60)

@@ -5,6 +5,11 @@ expensive one. We fetch it once, keep a compact row per repository in Django's c
 by every worker process), and serve search, filters, sorting, paging and the storage overview
 from it. Entries live for IMGDASH_INDEX_TTL seconds before the next request refreshes them;
 the last good copy is kept longer so a failed refresh can still show it, with a banner.
+
+A copy belongs to the credential it was fetched with: it is served only while that credential
+(same row, same token, same connection) is the user's, and it is dropped when the cluster
+refuses the list (401 or 403: what the user may see has changed) and whenever the credential
+is saved or deleted (connect, disconnect, stale; see signals.py).
 """
 
 import time
@@ -14,13 +19,16 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 
+from imgdash.clusters.services import credential_for
 from imgdash.imagemanager import (
+    Forbidden,
     ImageManagerError,
     Unauthorized,
     is_valid_repository_name,
     namespace_of,
     short_name_of,
 )
+from imgdash.repositories import locks
 
 KEEP_LAST_GOOD = 24 * 3600
 WAIT_STEP = 0.05
@@ -64,18 +72,44 @@ def entry_for(repository):
 
 
 def _key(user, cluster):
-    return f"repoindex:v1:{cluster.pk}:{user.pk}"
+    return index_key(user.pk, cluster.pk)
 
 
-def _stored(user, cluster):
+def index_key(user_id, cluster_id):
+    return f"repoindex:v2:{cluster_id}:{user_id}"
+
+
+def credential_tag(credential):
+    """What a copy is bound to: the credential row, its token, and when it was connected.
+
+    Each connect stores a new token or at least a new connection time, so a copy fetched
+    before a reconnect (as the same or another cluster user) never matches afterwards.
+    """
+    if credential is None:
+        return "-"  # only callers outside a request (the views always have a credential)
+    connected_at = credential.connected_at.timestamp() if credential.connected_at else 0
+    return f"{credential.pk}:{credential.fingerprint}:{connected_at}"
+
+
+def _owner(user, cluster):
+    return credential_tag(credential_for(user, cluster))
+
+
+def _stored(user, cluster, owner=None):
+    """(fetched_at, rows) of the copy for `owner` (by default the user's current credential)."""
+    if owner is None:
+        owner = _owner(user, cluster)
     value = cache.get(_key(user, cluster))
-    return value if isinstance(value, tuple) and len(value) == 2 else None
+    if not (isinstance(value, tuple) and len(value) == 3):
+        return None
+    fetched_at, rows, stored_owner = value
+    return (fetched_at, rows) if stored_owner == owner else None
 
 
-def _store(user, cluster, entries, fetched_at):
+def _store(user, cluster, owner, entries, fetched_at):
     # Plain tuples pickle several times faster than objects.
     rows = tuple(tuple(entry) for entry in entries)
-    cache.set(_key(user, cluster), (fetched_at, rows), timeout=KEEP_LAST_GOOD)
+    cache.set(_key(user, cluster), (fetched_at, rows, owner), timeout=KEEP_LAST_GOOD)
 
 
 def _snapshot(stored):
@@ -84,11 +118,11 @@ def _snapshot(stored):
     return Snapshot(list(map(Entry._make, rows)), fetched_at)
 
 
-def _fetch(user, cluster, client):
+def _fetch(user, cluster, owner, client):
     repositories = client.list_repositories()
     entries = [entry_for(repository) for repository in repositories]
     fetched_at = time.time()
-    _store(user, cluster, entries, fetched_at)
+    _store(user, cluster, owner, entries, fetched_at)
     return Snapshot(entries, fetched_at)
 
 
@@ -97,43 +131,56 @@ def repository_index(user, cluster, client, refresh=False):
 
     When two requests need a fetch together, one fetches and the other waits for its result
     (or shows the data it already had). A failed fetch falls back to the last good copy with
-    `error` set; with no copy at all the error is raised. 401 always propagates.
+    `error` set; with no copy at all the error is raised. 401 and 403 drop the copy and
+    propagate: the cluster no longer shows this user what the copy holds.
     """
-    stored = _stored(user, cluster)
+    owner = _owner(user, cluster)
+    stored = _stored(user, cluster, owner)
     if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
         return _snapshot(stored)
     lock = _key(user, cluster) + ":fetching"
     lock_timeout = settings.IMAGEMANAGER_READ_TIMEOUT + settings.IMAGEMANAGER_CONNECT_TIMEOUT
-    if cache.add(lock, 1, timeout=lock_timeout):
-        try:
-            return _fetch(user, cluster, client)
-        except Unauthorized:
-            raise
-        except ImageManagerError as error:
-            if stored is None:
-                raise
-            snapshot = _snapshot(stored)
-            snapshot.error = error
-            return snapshot
-        finally:
-            cache.delete(lock)
-    return _wait_for_other_fetch(user, cluster, client, stored, lock, lock_timeout)
-
-
-def _wait_for_other_fetch(user, cluster, client, stored, lock, lock_timeout):
+    if locks.claim(lock, timeout=lock_timeout):
+        return _fetch_claimed(user, cluster, owner, client, stored, lock)
     if stored:
         # Another request is refreshing; show what we have meanwhile.
         return _snapshot(stored)
+    return _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout)
+
+
+def _fetch_claimed(user, cluster, owner, client, stored, lock):
+    """Fetch while holding `lock`, unless a fetch that ended since `stored` was read did."""
+    try:
+        current = _stored(user, cluster, owner)
+        if current and current[0] != (stored[0] if stored else None):
+            return _snapshot(current)
+        return _fetch(user, cluster, owner, client)
+    except (Unauthorized, Forbidden):
+        drop_index(user, cluster)
+        raise
+    except ImageManagerError as error:
+        if stored is None:
+            raise
+        snapshot = _snapshot(stored)
+        snapshot.error = error
+        return snapshot
+    finally:
+        locks.release(lock)
+
+
+def _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout):
     deadline = time.monotonic() + lock_timeout
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
-        current = _stored(user, cluster)
+        # Looked at before the copy: a fetch stores its copy, then releases its claim.
+        claimed = locks.is_claimed(lock)
+        current = _stored(user, cluster, owner)
         if current:
             return _snapshot(current)
-        if cache.get(lock) is None:
-            break
-    # The other fetch failed (its request showed the error): try once ourselves.
-    return _fetch(user, cluster, client)
+        if not claimed and locks.claim(lock, timeout=lock_timeout):
+            # The other fetch failed (its request showed the error): try once ourselves.
+            return _fetch_claimed(user, cluster, owner, client, None, lock)
+    return _fetch(user, cluster, owner, client)
 
 
 def forget_repository(user, cluster, name):
@@ -152,7 +199,8 @@ def change_scope(user, cluster, name, scope):
 
 
 def _update(user, cluster, name, change):
-    stored = _stored(user, cluster)
+    owner = _owner(user, cluster)
+    stored = _stored(user, cluster, owner)
     if stored is None:
         return
     snapshot = _snapshot(stored)
@@ -162,7 +210,7 @@ def _update(user, cluster, name, change):
             entry = change(entry)
         if entry is not None:
             entries.append(entry)
-    _store(user, cluster, entries, snapshot.fetched_at)
+    _store(user, cluster, owner, entries, snapshot.fetched_at)
 
 
 def drop_index(user, cluster):

