@@ -1,12 +1,15 @@
 """Fuzzing the repository pages and their forms, as every role that reaches them.
 
 Generated cases per run (HYPOTHESIS_PROFILE=ci: three times as many):
-paths 200, list 150, storage 40, bulk delete 100, docker-login token 80 = 570.
+paths 200, list 150, storage 40, bulk delete 100, docker-login token 80, delete and bulk
+delete with real confirmations 40 + 40 = 650. With the other test_fuzz_* files: 1,260.
 
 For every case: no 5xx and no secret in the answer (checked by `attack`). An invalid
-repository name never reaches the cluster, and without a valid one-time confirmation nothing
-is ever deleted.
+repository name never reaches the cluster, and nothing is deleted without the typed name (or
+count) and the user's own unused one-time confirmation.
 """
+
+import re
 
 import pytest
 from django.urls import Resolver404
@@ -17,6 +20,7 @@ from imgdash.imagemanager import SCOPES, is_valid_repository_name
 from imgdash.repositories.write_views import MAX_BULK
 from tests.security.conftest import (
     assert_action_log_clean,
+    existing_names,
     fuzz_settings,
     hostile_text,
     path_segment,
@@ -200,6 +204,99 @@ def test_fuzz_the_docker_login_token(cast, attack):
             assert response.status_code == 403 and upstream == []
         elif name.strip() and not is_valid_repository_name(name.strip()):
             assert upstream == [], f"invalid name {name!r} reached the cluster"
+
+    run()
+    assert_action_log_clean(cast.secrets)
+
+
+CONFIRMATION = re.compile(r'name="confirmation" value="([^"]+)"')
+
+
+def confirmation_from(response):
+    return CONFIRMATION.search(response.content.decode()).group(1)
+
+
+def typed(name):
+    """What someone might type to confirm deleting `name`: it, near misses, or anything."""
+    return st.one_of(
+        st.just(name),
+        st.sampled_from([f" {name}\n", name.upper(), name + "x", name[:-1], f"{name}\x00"]),
+        hostile_text(),
+    )
+
+
+def test_fuzz_delete_with_real_confirmations(cast, attack):
+    """A DELETE goes out exactly when the typed name matches and the user's own fresh
+    confirmation comes with it; never twice for one confirmation."""
+    names = existing_names(cast.emulator)
+
+    @fuzz_settings(40)
+    @given(
+        role=st.sampled_from(WRITERS),
+        data=st.data(),
+        whose=st.sampled_from(["own", "own", "other's", "replayed"]),
+    )
+    def run(role, data, whose):
+        cast.emulator.reset()  # what the last case deleted is back
+        name = data.draw(st.sampled_from(names), label="name")
+        confirm = data.draw(typed(name), label="confirm")
+        path = base(cast) + name + "/-/delete/"
+        owner = role if whose != "other's" else next(r for r in WRITERS if r != role)
+        response, _ = attack(owner, "GET", path)
+        confirmation = confirmation_from(response)
+        if whose == "replayed":
+            attack(role, "POST", path, {"confirm": name, "confirmation": confirmation})
+        response, upstream = attack(
+            role, "POST", path, {"confirm": confirm, "confirmation": confirmation}
+        )
+        deletes = [r for r in upstream if r.method == "DELETE"]
+        should = confirm.strip() == name and whose == "own"
+        assert len(deletes) == (1 if should else 0), (confirm, whose, deletes)
+
+    run()
+    assert_action_log_clean(cast.secrets)
+
+
+def test_fuzz_bulk_delete_with_real_confirmations(cast, attack):
+    """Each valid name selected gets one DELETE, exactly when the typed count matches; an
+    invalid name never reaches the cluster."""
+    warm_indexes(cast, attack)
+    invalid = st.sampled_from(["UPPER/x", "a//b", "../x", "-/scope", "a b"])
+    path = base(cast) + "-/bulk-delete/"
+    names = existing_names(cast.emulator)
+
+    @fuzz_settings(40)
+    @given(role=st.sampled_from(WRITERS), data=st.data())
+    def run(role, data):
+        cast.emulator.reset()  # what the last case deleted is back
+        valid = data.draw(st.lists(st.sampled_from(names), max_size=4, unique=True), "valid")
+        bad = data.draw(st.lists(invalid, max_size=2, unique=True), "invalid")
+        selection = data.draw(st.permutations(valid + bad), "selection")
+        count = str(len(valid))
+        confirm_count = data.draw(
+            st.one_of(
+                st.just(count),
+                st.just(f" {count} "),
+                st.sampled_from([str(len(selection)), str(len(valid) + 1), count + "0"]),
+                hostile_text(20),
+            ),
+            "confirm_count",
+        )
+        if not selection:
+            return
+        response, _ = attack(role, "POST", path, {"repository": selection})
+        confirmation = confirmation_from(response)
+        response, upstream = attack(
+            role,
+            "POST",
+            path,
+            {"repository": selection, "confirm_count": confirm_count, "confirmation": confirmation},
+        )
+        deleted = sorted(
+            r.path.split("/repositories/", 1)[1] for r in upstream if r.method == "DELETE"
+        )
+        expected = sorted(valid) if confirm_count.strip() == count and valid else []
+        assert deleted == expected, (selection, confirm_count, deleted)
 
     run()
     assert_action_log_clean(cast.secrets)
