@@ -110,6 +110,48 @@ for _key in TOKEN_KEYS:
             "base64-encoded bytes); check for a truncated or mistyped key"
         ) from None
 
+# The action log's MAC keys: the first signs new rows, all verify (rotation). Never stored in
+# the database, so write access to it is not enough to forge a row. Without IMGDASH_AUDIT_KEY
+# a local installation keeps its own key in this file, made on first use; the tests use a key
+# that lives only as long as the run.
+AUDIT_KEYS = envlist("IMGDASH_AUDIT_KEY")
+AUDIT_KEY_FILE = DATA_DIR / "audit-key"
+if not AUDIT_KEYS and TESTING:
+    import secrets
+
+    AUDIT_KEYS = [secrets.token_urlsafe(32)]
+if not AUDIT_KEYS and not LOCAL:
+    raise ImproperlyConfigured(
+        "IMGDASH_AUDIT_KEY is required when IMGDASH_DEBUG is off: comma-separated secret keys "
+        "that sign the action log's chain (the first signs, all verify). Generate one with: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+for _key in AUDIT_KEYS:
+    if len(_key) < 32:
+        raise ImproperlyConfigured(
+            "IMGDASH_AUDIT_KEY holds a key shorter than 32 characters; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+
+# Where the head of the action log is anchored, outside the database: file:PATH (appended,
+# 0600), syslog, stdout (for a log collector) or none. Every IMGDASH_AUDIT_ANCHOR_ROWS rows, or
+# on the first row written IMGDASH_AUDIT_ANCHOR_MINUTES after the last anchor.
+AUDIT_ANCHOR = os.environ.get("IMGDASH_AUDIT_ANCHOR", "").strip()
+if not AUDIT_ANCHOR:
+    # The tests roll their rows back: anchors of rows that never were would outlive them.
+    AUDIT_ANCHOR = "none" if TESTING else f"file:{DATA_DIR / 'audit-anchors'}"
+if AUDIT_ANCHOR.startswith("file:"):
+    if not AUDIT_ANCHOR[len("file:") :].strip():
+        raise ImproperlyConfigured(
+            "IMGDASH_AUDIT_ANCHOR=file: needs a path, e.g. file:/var/log/imgdash/anchors"
+        )
+elif AUDIT_ANCHOR not in ("syslog", "stdout", "none"):
+    raise ImproperlyConfigured(
+        f"IMGDASH_AUDIT_ANCHOR must be file:PATH, syslog, stdout or none, not {AUDIT_ANCHOR!r}"
+    )
+AUDIT_ANCHOR_ROWS = envint("IMGDASH_AUDIT_ANCHOR_ROWS", 100, minimum=1)
+AUDIT_ANCHOR_MINUTES = envint("IMGDASH_AUDIT_ANCHOR_MINUTES", 10, minimum=1)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -172,8 +214,15 @@ if not DATABASE_URL.startswith(("sqlite://", "postgres://", "postgresql://")):
     )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several gunicorn workers write to one file: wait for the lock instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Several gunicorn workers write to one file: wait up to 20 s for the write lock instead
+    # of failing, and journal in WAL mode, where readers (a slow export, a page) never block
+    # a writer nor a writer them. `synchronous=NORMAL` is WAL's usual durability trade: a power
+    # cut may lose the last commits, never corrupt the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache for every worker process, or a delete seen by one worker would leave the
@@ -279,7 +328,16 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 IMAGEMANAGER_CONNECT_TIMEOUT = envint("IMGDASH_CONNECT_TIMEOUT", 5, minimum=1)
 IMAGEMANAGER_READ_TIMEOUT = envint("IMGDASH_READ_TIMEOUT", 60, minimum=1)
 IMAGEMANAGER_MAX_RESPONSE_MB = envint("IMGDASH_MAX_RESPONSE_MB", 256, minimum=1)
+# Wall-clock limits on one whole call (the timeouts above bound each wait on the socket):
+# small calls should end before a proxy in front of imgdash gives up (gunicorn's default
+# timeout is 30 s, nginx's 60 s); only the repository list, which may be huge, gets longer.
+IMAGEMANAGER_CALL_DEADLINE = envint("IMGDASH_CALL_DEADLINE", 15, minimum=1)
+IMAGEMANAGER_LIST_DEADLINE = envint("IMGDASH_LIST_DEADLINE", 60, minimum=1)
+IMAGEMANAGER_MAX_REPOSITORIES = envint("IMGDASH_MAX_REPOSITORIES", 200_000, minimum=1)
 REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+# A bulk delete stops starting deletes after this many seconds of one request, below
+# gunicorn's default 30 s timeout (one call already under way may add its deadline).
+BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -7,4 +7,4 @@ class AuditConfig(AppConfig):
     verbose_name = "Action log"
 
     def ready(self):
-        from imgdash.audit import signals  # noqa: F401
+        from imgdash.audit import privileges, signals  # noqa: F401 - registers them

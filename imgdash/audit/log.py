@@ -6,8 +6,9 @@
     ... the upstream call (committed intent first, so a crash leaves a visible trace) ...
     record_outcome(intent, "ok" | "refused" | "failed" | "unknown", status=..., message=...)
 
-Every row is appended to a hash chain under a lock that serialises writers across processes
-(PostgreSQL: an advisory transaction lock; SQLite: `BEGIN IMMEDIATE`, set in settings).
+Every row is appended to a keyed hash chain (chain.py) under a lock that serialises writers
+across processes (PostgreSQL: an advisory transaction lock; SQLite: `BEGIN IMMEDIATE`, set in
+settings), and its head anchored outside the database when due (anchors.py).
 Recorded text is escaped (no raw control characters or newlines) and scrubbed of anything that
 looks like a token or password; callers still must never pass secrets.
 """
@@ -24,7 +25,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from imgdash.audit.actions import INTENT, OUTCOMES
-from imgdash.audit.chain import GENESIS, event_hash
+from imgdash.audit.anchors import anchor_if_due
+from imgdash.audit.chain import GENESIS, seal
 from imgdash.audit.models import AuditEvent
 from imgdash.imagemanager import redact_secrets
 
@@ -170,8 +172,9 @@ def _append(event, durable=False):
         event.prev_hash = last or GENESIS
         # Taken under the lock, so time order follows chain order (clock steps aside).
         event.created_at = datetime.now(UTC)
-        event.hash = event_hash(event)
+        seal(event)
         event.save()
+        anchor_if_due(event)
     logger.info(
         "audit %s %s actor=%s cluster=%s target=%s status=%s request=%s",
         event.action,

@@ -1,8 +1,8 @@
-"""The action log: one append-only table whose rows form a hash chain.
+"""The action log: one append-only table whose rows form a keyed hash chain.
 
 Rows are written only by `imgdash.audit.log`; nothing in the application updates or deletes
-them. The model and its QuerySet refuse to, the admin is read-only, and on PostgreSQL a trigger
-(migration 0002) rejects UPDATE and DELETE whoever sends them.
+them. The model and its QuerySet refuse to, the admin is read-only, and triggers (migrations
+0002 and 0003, PostgreSQL and SQLite) reject UPDATE and DELETE whoever sends them.
 """
 
 from django.conf import settings
@@ -71,6 +71,9 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which IMGDASH_AUDIT_KEY signed the row (chain.py); empty on rows chained before the
+    # chain was keyed, which verify as plain SHA-256.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -98,3 +101,29 @@ class AuditEvent(models.Model):
     @property
     def is_intent(self):
         return self.outcome == INTENT
+
+
+class AuditAnchor(models.Model):
+    """A note that the head was anchored outside the database (anchors.py), kept to decide
+    when the next anchor is due. Not evidence: verify_audit reads the anchors themselves."""
+
+    event_id = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "action-log anchor"
+
+    def __str__(self):
+        return f"anchor of #{self.event_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Anchor notes are never updated.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Anchor notes are never deleted.")

@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.clusters.models import Cluster
 from imgdash.clusters.selection import remember_cluster
-from imgdash.clusters.services import NeedsConnection, mark_stale, user_client
+from imgdash.clusters.services import NeedsConnection, UnreadableToken, mark_stale, user_client
 from imgdash.imagemanager import NotFound, Unauthorized
 
 # The cluster's refusals pass through as ours; anything else is a bad gateway.
@@ -45,8 +45,8 @@ def upstream_error_response(request, template, context, error):
 def cluster_client_view(view):
     """Load the cluster by slug and call view(request, cluster, client, ...) with the user's token.
 
-    No credential, a stale or expired one, or an upstream 401 sends the user to reconnect and
-    then back to this page.
+    No credential, a stale, expired or undecryptable one, or an upstream 401 sends the user to
+    reconnect and then back to this page.
     """
 
     @wraps(view)
@@ -55,6 +55,16 @@ def cluster_client_view(view):
         remember_cluster(request, cluster)
         try:
             client, credential = user_client(request.user, cluster)
+        except UnreadableToken as reason:
+            # Like a 401: the token is unusable until the user reconnects, not a server error.
+            mark_stale(
+                request,
+                reason.credential,
+                None,
+                "The stored token could not be decrypted with any key of IMGDASH_TOKEN_KEYS "
+                "(a key was removed before rotate_token_keys re-encrypted it): marked stale",
+            )
+            return reconnect_response(request, cluster, str(reason))
         except NeedsConnection as reason:
             return reconnect_response(request, cluster, str(reason))
         try:

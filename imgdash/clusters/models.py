@@ -1,4 +1,6 @@
+import hashlib
 import ipaddress
+import json
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -50,6 +52,59 @@ def validate_ca_pem(pem):
         raise ValidationError("The CA bundle holds no certificate.")
 
 
+def _certificates(pem):
+    from cryptography import x509
+
+    try:
+        return x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        return []
+
+
+def describe_ca_bundle(pem):
+    """The bundle's certificates as subject and SHA-256 of each: what the action log keeps
+    of a CA bundle instead of its text."""
+    if not pem.strip():
+        return []
+    from cryptography.hazmat.primitives import serialization
+
+    certificates = _certificates(pem)
+    if not certificates:
+        text = "\n".join(line.rstrip() for line in pem.strip().splitlines())
+        return [{"subject": "(not PEM certificates)", "sha256": _sha256(text.encode())}]
+    return [
+        {
+            "subject": certificate.subject.rfc4514_string(),
+            "sha256": _sha256(certificate.public_bytes(serialization.Encoding.DER)),
+        }
+        for certificate in certificates
+    ]
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def compute_endpoint_fingerprint(api_url, ca_pem, verify_tls):
+    """SHA-256 over where a cluster's tokens go and how its certificate is checked.
+
+    A credential is bound to the fingerprint it was connected under: when the API URL, the CA
+    bundle or the verify setting changes, the fingerprint changes and the token is never sent
+    again. The CA bundle counts by its certificates (DER), so re-saving the same bundle with
+    other line endings (a browser's textarea sends CRLF) or comments is no change.
+    """
+    canonical = {
+        "api_url": api_url,
+        "ca_bundle": [certificate["sha256"] for certificate in describe_ca_bundle(ca_pem)],
+        "verify_tls": bool(verify_tls),
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return _sha256(text.encode())
+
+
+ENDPOINT_HELP = " Changing it deletes every user's stored token for this cluster: they reconnect."
+
+
 class Cluster(models.Model):
     """An ICP cluster's Image Manager API, registered by an admin (users never type URLs)."""
 
@@ -59,20 +114,20 @@ class Cluster(models.Model):
         "API URL",
         max_length=500,
         validators=[validate_api_url],
-        help_text=f"e.g. https://master.example.com:8443{API_PATH}",
+        help_text=f"e.g. https://master.example.com:8443{API_PATH}.{ENDPOINT_HELP}",
     )
     ca_pem = models.TextField(
         "CA bundle (PEM)",
         blank=True,
         validators=[validate_ca_pem],
         help_text="The cluster's CA, e.g. cluster/cfc-certs/router/icp-router.crt on the boot "
-        "node. Empty: the system's trusted CAs.",
+        "node. Empty: the system's trusted CAs." + ENDPOINT_HELP,
     )
     verify_tls = models.BooleanField(
         "verify TLS",
         default=True,
         help_text="Turn off only for a cluster without a CA domain: tokens can then be "
-        "intercepted. Shown as a warning to every user.",
+        "intercepted. Shown as a warning to every user." + ENDPOINT_HELP,
     )
     registry = models.CharField(
         "registry host",
@@ -81,6 +136,14 @@ class Cluster(models.Model):
         help_text="host:port for docker pull/login; empty means <cluster host>:8500.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    endpoint_changed_at = models.DateTimeField(
+        "endpoint changed at",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the API URL, CA bundle or TLS verification last changed (and every "
+        "stored token for the cluster was deleted).",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -98,6 +161,10 @@ class Cluster(models.Model):
             self.slug = slugify(self.name)[:100]
         if not self.verify_tls and self.ca_pem.strip():
             raise ValidationError("Give a CA bundle or turn verification off, not both.")
+
+    @property
+    def endpoint_fingerprint(self):
+        return compute_endpoint_fingerprint(self.api_url, self.ca_pem, self.verify_tls)
 
     @property
     def origin(self):
@@ -134,6 +201,8 @@ class Credential(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     connected_at = models.DateTimeField(auto_now_add=True)
     stale_since = models.DateTimeField(null=True, blank=True)
+    # The cluster's endpoint_fingerprint when the token was connected: it is sent only there.
+    endpoint_fingerprint = models.CharField(max_length=64, editable=False)
 
     class Meta:
         constraints = [
@@ -151,8 +220,15 @@ class Credential(models.Model):
         return crypto.decrypt_token(self.token_encrypted)
 
     def set_token(self, token):
+        """Store `token`, bound to the cluster's endpoint as this object knows it (the one the
+        token was proven against)."""
         self.token_encrypted = crypto.encrypt_token(token)
         self.fingerprint = crypto.fingerprint(token)
+        self.endpoint_fingerprint = self.cluster.endpoint_fingerprint
+
+    def is_bound_to(self, cluster):
+        """Whether `cluster`, as it is registered now, is where this token was connected."""
+        return self.endpoint_fingerprint == cluster.endpoint_fingerprint
 
     @property
     def is_expired(self):

@@ -4,18 +4,30 @@ No views or responses here (those are in decorators.py): these functions are wha
 the commands and the demo share.
 """
 
+import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from imgdash.audit.log import record_event
+from imgdash.clusters.crypto import InvalidToken
 from imgdash.clusters.models import Credential
 from imgdash.imagemanager import ImageManagerClient, describe_token
+
+logger = logging.getLogger("imgdash.clusters")
 
 
 class NeedsConnection(Exception):
     """The user has no usable token for this cluster; the message says why."""
+
+
+class UnreadableToken(NeedsConnection):
+    """The stored token cannot be decrypted with any key of IMGDASH_TOKEN_KEYS."""
+
+    def __init__(self, message, credential):
+        super().__init__(message)
+        self.credential = credential
 
 
 def make_client(cluster, token=None):
@@ -28,17 +40,100 @@ def make_client(cluster, token=None):
         connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
         read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
         max_response_bytes=settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+        call_deadline=settings.IMAGEMANAGER_CALL_DEADLINE,
+        list_deadline=settings.IMAGEMANAGER_LIST_DEADLINE,
+        max_repositories=settings.IMAGEMANAGER_MAX_REPOSITORIES,
     )
 
 
 def credential_for(user, cluster):
-    return Credential.objects.filter(user=user, cluster=cluster).first()
+    """The user's credential for `cluster`, or None; a credential connected to another
+    endpoint than the cluster's current one is deleted (and logged) instead of returned."""
+    credential, _ = _bound_credential(user, cluster)
+    return credential
+
+
+def _bound_credential(user, cluster):
+    """(credential or None, whether an unbound one was just deleted)."""
+    credential = Credential.objects.filter(user=user, cluster=cluster).first()
+    if credential is not None and not credential.is_bound_to(cluster):
+        _drop_unbound(credential, cluster)
+        return None, True
+    return credential, False
+
+
+def credentials_by_cluster(user, clusters):
+    """{cluster pk: credential} of the user's credentials for `clusters`, as credential_for."""
+    by_pk = {cluster.pk: cluster for cluster in clusters}
+    credentials = {}
+    for credential in Credential.objects.filter(user=user, cluster__in=list(by_pk)):
+        cluster = by_pk[credential.cluster_id]
+        if credential.is_bound_to(cluster):
+            credentials[cluster.pk] = credential
+        else:
+            _drop_unbound(credential, cluster)
+    return credentials
+
+
+def _drop_unbound(credential, cluster):
+    # Saving a cluster deletes the tokens of its old endpoint at once; one still here means the
+    # endpoint was changed without save() (a queryset update, raw SQL): never send it there.
+    logger.warning(
+        "Credential %s of user %s does not match cluster %s's endpoint: deleted unused",
+        credential.fingerprint,
+        credential.user_id,
+        cluster.slug,
+    )
+    delete_credential(
+        None,
+        credential,
+        cluster,
+        f"{credential.user.get_username()}'s token deleted unused: it was connected to another "
+        f"API URL, CA bundle or TLS verification than {cluster.name}'s current one",
+        reason="endpoint changed",
+    )
+
+
+def record_credential_deleted(request, credential, cluster, message, *, reason):
+    record_event(
+        request,
+        "credential.disconnect",
+        cluster=cluster,
+        target=f"credential {credential.fingerprint}",
+        message=message,
+        details={"user": credential.user.get_username(), "reason": reason},
+    )
+
+
+def delete_credential(request, credential, cluster, message, *, reason):
+    """Delete a stored token with its line in the action log."""
+    record_credential_deleted(request, credential, cluster, message, reason=reason)
+    credential.delete()
+
+
+def endpoint_changed_notice(cluster):
+    """Why a user may find themselves disconnected from `cluster`, or ""."""
+    if cluster.endpoint_changed_at is None:
+        return ""
+    when = cluster.endpoint_changed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"An admin changed {cluster.name}'s address or TLS settings (API URL, CA bundle or "
+        f"certificate verification) on {when}: every token stored before then was deleted, "
+        "so none is sent to the new address."
+    )
 
 
 def user_client(user, cluster):
-    """(client, credential) for the user's own token, or NeedsConnection."""
-    credential = credential_for(user, cluster)
+    """(client, credential) for the user's own token, or NeedsConnection (UnreadableToken
+    when the stored token cannot be decrypted: the caller marks it stale)."""
+    credential, dropped = _bound_credential(user, cluster)
+    if dropped:
+        raise NeedsConnection(
+            f"An admin changed {cluster.name}'s address or TLS settings, so your stored token "
+            "was deleted rather than sent there. Connect again to continue."
+        )
     if credential is None:
+        # The connect page says why, when the cluster's endpoint changed (endpoint_changed_notice).
         raise NeedsConnection(f"Connect your {cluster.name} credentials to continue.")
     if credential.is_stale:
         raise NeedsConnection(
@@ -47,7 +142,15 @@ def user_client(user, cluster):
         )
     if credential.is_expired:
         raise NeedsConnection(f"Your token for {cluster.name} has expired. Reconnect to continue.")
-    return make_client(cluster, credential.token), credential
+    try:
+        token = credential.token
+    except InvalidToken:
+        raise UnreadableToken(
+            f"Your stored token for {cluster.name} could not be read (the server's token keys "
+            "were changed). Reconnect to continue.",
+            credential,
+        ) from None
+    return make_client(cluster, token), credential
 
 
 @sensitive_variables("token", "password")
@@ -68,6 +171,7 @@ def connect(user, cluster, *, token="", username="", password=""):
 def save_credential(user, cluster, token):
     subject, expires_at = describe_token(token)
     credential = credential_for(user, cluster) or Credential(user=user, cluster=cluster)
+    credential.cluster = cluster  # bound to the endpoint the token was proven against
     credential.set_token(token)
     credential.subject = subject
     credential.expires_at = expires_at
@@ -77,8 +181,9 @@ def save_credential(user, cluster, token):
     return credential
 
 
-def mark_stale(request, credential, error):
-    """After the cluster's 401: keep the token but stop using it until the user reconnects.
+def mark_stale(request, credential, error, message="The cluster answered 401: token marked stale"):
+    """After the cluster's 401 (or a token no key can decrypt, `error` None): keep the token
+    but stop using it until the user reconnects.
 
     `credential` may be None when the user disconnected meanwhile: nothing is left to mark.
     """
@@ -90,9 +195,9 @@ def mark_stale(request, credential, error):
     record_event(
         request,
         "credential.stale",
-        outcome="refused",
+        outcome="refused" if error is not None else "failed",
         cluster=credential.cluster,
         target=f"credential {credential.fingerprint}",
         status=getattr(error, "status", None),
-        message="The cluster answered 401: token marked stale",
+        message=message,
     )

@@ -9,7 +9,7 @@ from imgdash.audit.log import record_event
 from imgdash.clusters import services
 from imgdash.clusters.decorators import safe_next
 from imgdash.clusters.forms import ConnectForm
-from imgdash.clusters.models import Cluster, Credential
+from imgdash.clusters.models import Cluster
 from imgdash.clusters.selection import current_cluster, registered_clusters, remember_cluster
 from imgdash.imagemanager import ImageManagerError
 
@@ -32,13 +32,12 @@ def clusters_home(request):
 @role_required(VIEWER)
 def cluster_list(request):
     clusters = registered_clusters()
-    credentials = {
-        c.cluster_id: c for c in Credential.objects.filter(user=request.user, cluster__in=clusters)
-    }
+    credentials = services.credentials_by_cluster(request.user, clusters)
     rows = [
         {
             "cluster": cluster,
             "credential": credentials.get(cluster.pk),
+            "endpoint_changed": services.endpoint_changed_notice(cluster),
             "repositories_url": _repositories_url(cluster),
         }
         for cluster in clusters
@@ -76,12 +75,14 @@ def connect(request, slug):
             subject = credential.subject or "the token’s user"
             messages.success(request, f"Connected to {cluster.name} as {subject}.")
             return redirect(next_url or _repositories_url(cluster))
+    credential = services.credential_for(request.user, cluster)
     context = {
         "cluster": cluster,
         "form": form,
         "error": error,
         "next": next_url,
-        "credential": services.credential_for(request.user, cluster),
+        "credential": credential,
+        "endpoint_changed": "" if credential else services.endpoint_changed_notice(cluster),
         "nav_section": "clusters",
     }
     return render(request, "clusters/connect.html", context, status=400 if error else 200)

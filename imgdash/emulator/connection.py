@@ -1,6 +1,6 @@
 """One connection to the emulator: HTTP/1.1 with keep-alive and optional TLS, the request
 read and handed to the WSGI app, the answer written back, and the faults that need the raw
-connection (reset, truncate, latency). `EmulatorServer` (server.py) runs it.
+connection (reset, truncate, drip, latency). `EmulatorServer` (server.py) runs it.
 """
 
 import base64
@@ -162,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, chunks, length = answer
         if fault and fault.truncate:
             self._send_truncated(status, headers, chunks)
+        elif fault and fault.drip:
+            self._send_dripped(status, headers, chunks, length, fault.drip)
         else:
             self._send(status, headers, chunks, length)
         self._access_log(path, status.split()[0], length, started, fault)
@@ -307,6 +309,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
         except QUIET_ERRORS:
             pass
+
+    def _send_dripped(self, status, headers, chunks, length, pause):
+        """Headers at once, then the body one byte every `pause` seconds, until the client
+        hangs up: a link (or a server) that never stalls long enough for a read timeout."""
+        try:
+            self._send_head(status, headers, length)
+            for chunk in chunks:
+                for offset in range(len(chunk)):
+                    time.sleep(pause)
+                    self.wfile.write(chunk[offset : offset + 1])
+        except QUIET_ERRORS:
+            self.close_connection = True
 
     def _reset_connection(self):
         """Close with a TCP RST: linger 0 and close without shutdown, sending nothing."""

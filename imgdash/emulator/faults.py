@@ -10,6 +10,9 @@ applies to a request; `times` limits it to the next N matching requests. Knobs:
     reset=True           close the connection with a TCP RST, sending nothing
     truncate=True        send the status and headers of the answer, Content-Length
                          included, then only part of the body, and close
+    drip=SECONDS         send the status and headers at once, then the body one byte at a
+                         time with SECONDS between bytes (every read of the client's gets
+                         data in time, so only an overall deadline ends the wait)
     malformed=True       200 application/json whose body is not valid JSON
     oversize=N           200 application/json with an N-byte (valid JSON) body
     redirect=URL         302 with Location: URL
@@ -45,6 +48,7 @@ class Fault:
     content_type: str | None = None
     reset: bool = False
     truncate: bool = False
+    drip: float | None = None
     malformed: bool = False
     oversize: int | None = None
     redirect: str | None = None
@@ -59,6 +63,7 @@ class Fault:
             raise FaultSpecError(f"path is not a valid regular expression: {exc}") from None
         checks = [
             ("latency", self.latency is None or (_number(self.latency) and self.latency >= 0)),
+            ("drip", self.drip is None or (_number(self.drip) and 0 < self.drip <= 60)),
             ("status", self.status is None or (_integer(self.status) and 100 <= self.status < 600)),
             ("body", self.body is None or isinstance(self.body, str)),
             ("content_type", self.content_type is None or isinstance(self.content_type, str)),
@@ -74,6 +79,8 @@ class Fault:
         answers += [self.redirect is not None, self.reset]
         if sum(answers) > 1:
             raise FaultSpecError("choose one of status, malformed, oversize, redirect, reset")
+        if self.drip is not None and (self.reset or self.truncate):
+            raise FaultSpecError("drip sends the whole body: it cannot reset or truncate")
 
     @classmethod
     def from_spec(cls, spec):
@@ -177,6 +184,7 @@ class FaultSet:
         oversize=None,
         redirect=None,
         times=None,
+        drip=None,
     ):
         """Add a fault (see the module docstring for the knobs) and return it."""
         fault = Fault(
@@ -188,6 +196,7 @@ class FaultSet:
             content_type=content_type,
             reset=reset,
             truncate=truncate,
+            drip=drip,
             malformed=malformed,
             oversize=oversize,
             redirect=redirect,

@@ -7,6 +7,7 @@ says to check the cluster's API URL: the usual cause is a URL pointing somewhere
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,11 @@ _WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _JSON_FRIENDLY_TYPES = ("", "text/plain", "application/octet-stream")
 # The Docker token specification's lifetime for a token that states none.
 DOCKER_TOKEN_DEFAULT_TTL = 60
+# A stated lifetime longer than this is not believed: the token is taken to last this long
+# (10**19 s does not fit a date, and nothing a cluster issues is meant to outlive a year).
+MAX_TOKEN_LIFETIME = 366 * 24 * 3600
+# An issue time further than this from our clock is not believed either: now is used.
+MAX_CLOCK_SKEW = timedelta(days=1)
 
 
 @dataclass(slots=True)
@@ -114,10 +120,13 @@ def check_confirmation(answer: Answer) -> None:
 
 
 def _lifetime(data: dict[str, Any]) -> int | None:
+    """``expires_in`` in whole seconds, at most a year; None when it is not a number >= 0."""
     expires_in = data.get("expires_in")
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in < 0:
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
         return None
-    return expires_in
+    if not math.isfinite(expires_in) or expires_in < 0:
+        return None
+    return int(min(expires_in, MAX_TOKEN_LIFETIME))
 
 
 def _parse_rfc3339(value: object) -> datetime | None:
@@ -128,6 +137,15 @@ def _parse_rfc3339(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _issued_at(value: object) -> datetime:
+    """The stated issue time when it is within a day of our clock, else now."""
+    now = datetime.now(UTC)
+    parsed = _parse_rfc3339(value)
+    if parsed is None or abs(parsed - now) > MAX_CLOCK_SKEW:
+        return now
+    return parsed
 
 
 def docker_token_from(data: object) -> DockerToken | None:
@@ -141,7 +159,7 @@ def docker_token_from(data: object) -> DockerToken | None:
     return DockerToken(
         token=value,
         expires_in=DOCKER_TOKEN_DEFAULT_TTL if expires_in is None else expires_in,
-        issued_at=_parse_rfc3339(data.get("issued_at")) or datetime.now(UTC),
+        issued_at=_issued_at(data.get("issued_at")),
     )
 
 

@@ -41,7 +41,8 @@ class ImageManagerClient(ClusterTransport):
     """A client for one cluster's Image Manager API and one bearer token.
 
     ``ImageManagerClient(api_url, token, verify=True, ca_pem=None, connect_timeout=5.0,
-    read_timeout=60.0, max_response_bytes=256 MiB, get_retries=2, backoff=0.2)``; see
+    read_timeout=60.0, max_response_bytes=256 MiB, get_retries=2, backoff=0.2,
+    call_deadline=15.0, list_deadline=60.0, max_repositories=200_000)``; see
     :class:`.transport.ClusterTransport` for what each setting does.
     """
 
@@ -97,6 +98,15 @@ class ImageManagerClient(ClusterTransport):
             items = []
         if not isinstance(items, list):
             raise shape_error(answer, 'an object with a "repositories" list')
+        if len(items) > self.max_repositories:
+            raise ProtocolError(
+                f"The cluster listed more than {self.max_repositories:,} repositories "
+                f"({len(items):,}), more than imgdash reads in one list. If the registry "
+                "really is that large, raise IMGDASH_MAX_REPOSITORIES; otherwise check the "
+                "cluster's API URL.",
+                operation=E.LIST_REPOSITORIES,
+                status=answer.status,
+            )
         repositories = [repo for repo in map(Repository.from_api, items) if repo is not None]
         if len(repositories) != len(items):
             log.warning(

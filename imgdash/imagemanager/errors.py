@@ -178,9 +178,15 @@ class ProtocolError(ImageManagerError):
 # --------------------------------------------------------------------------------------
 # Excerpts
 
-_DROP_BLOCKS_RE = re.compile(r"(?is)<(script|style|title)\b[^>]*>.*?</\1\s*>")
-_TITLE_RE = re.compile(r"(?is)<title\b[^>]*>(.*?)</title\s*>")
-_TAG_RE = re.compile(r"(?s)<[^>]*>")
+# Every pattern here runs in linear time on any text: a tag is "<" then anything but "<" or
+# ">" then ">", so a failed attempt stops at the next "<" instead of searching to the end of
+# the body (64 KB of repeated "<title>" took seconds with ".*?" and "[^>]*").
+_BLOCK_OPEN_RE = re.compile(r"(?i)<(script|style|title)\b[^<>]*>")
+_TITLE_OPEN_RE = re.compile(r"(?i)<title\b[^<>]*>")
+_BLOCK_CLOSE_RE = {
+    name: re.compile(rf"(?i)</{name}\b[^<>]*>") for name in ("script", "style", "title")
+}
+_TAG_RE = re.compile(r"<[^<>]*>")
 _SPACE_RE = re.compile(r"\s+")
 _PREFERRED_KEYS = (
     "message",
@@ -192,7 +198,39 @@ _PREFERRED_KEYS = (
     "errors",
     "reason",
 )
-_MAX_SCAN = 64 * 1024
+# Only the start of a body is read for an excerpt: its first words are what a person reads.
+_MAX_SCAN = 8 * 1024
+
+
+def _drop_blocks(text: str) -> str:
+    """``text`` without ``<script>``, ``<style>`` and ``<title>`` blocks, in one pass.
+
+    A block without its closing tag stays (its tags go later). Once a closing tag is
+    missing it is missing for every later block of that name, so it is searched for once.
+    """
+    kept: list[str] = []
+    unclosed: set[str] = set()
+    pos = 0
+    for match in _BLOCK_OPEN_RE.finditer(text):
+        name = match.group(1).lower()
+        if match.start() < pos or name in unclosed:
+            continue
+        close = _BLOCK_CLOSE_RE[name].search(text, match.end())
+        if close is None:
+            unclosed.add(name)
+            continue
+        kept += (text[pos : match.start()], " ")
+        pos = close.end()
+    kept.append(text[pos:])
+    return "".join(kept)
+
+
+def _title(text: str) -> str | None:
+    match = _TITLE_OPEN_RE.search(text)
+    if match is None:
+        return None
+    close = _BLOCK_CLOSE_RE["title"].search(text, match.end())
+    return text[match.end() : close.start()] if close else None
 
 
 def _pick_json_text(value: object, depth: int = 0) -> str | None:
@@ -253,10 +291,10 @@ def sanitise_excerpt(
         if picked is None and stripped[:1] in ("{", "["):
             picked = stripped
     if picked is None and ("html" in ctype or stripped[:1] == "<"):
-        title = _TITLE_RE.search(stripped)
-        body_text = html.unescape(_TAG_RE.sub(" ", _DROP_BLOCKS_RE.sub(" ", stripped)))
+        body_text = html.unescape(_TAG_RE.sub(" ", _drop_blocks(stripped)))
+        title = _title(stripped)
         if not _clean(body_text) and title:
-            body_text = html.unescape(title.group(1))
+            body_text = html.unescape(title)
         picked = body_text
     if picked is None:
         picked = stripped

@@ -21,6 +21,7 @@ from urllib3.exceptions import (
 )
 
 from .errors import (
+    LIST_REPOSITORIES,
     ConfigurationError,
     ErrorFields,
     ImageManagerError,
@@ -49,6 +50,8 @@ class Call:
     read_timeout: float
     # What to redact from excerpts and details (a session.Secrets, hidden from repr).
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The whole call's wall-clock limit in seconds (see session.Deadline).
+    deadline: float | None = None
 
     @property
     def mutation(self) -> bool:
@@ -204,6 +207,35 @@ def transport_error(
         )
     return Unavailable(
         f"The request to {call.what} failed: {type(exc).__name__}. Try again later.",
+        **common,
+    )
+
+
+def deadline_passed(call: Call, answered: int | None = None) -> ImageManagerError:
+    """The call's deadline passed before its answer was complete (``answered``: its status)."""
+    seconds = _seconds(call.deadline or 0)
+    common: ErrorFields = {
+        "operation": call.operation,
+        "status": answered,
+        "repository": call.repository,
+        "detail": f"deadline of {seconds} passed",
+    }
+    if call.mutation:
+        return OutcomeUnknown(
+            f"The request to {call.what} was sent but no complete answer came within "
+            f"{seconds}; it may or may not have been applied — refresh to check.",
+            **common,
+        )
+    if call.operation == LIST_REPOSITORIES:
+        hint = (
+            "If the registry is very large or the cluster far away, raise the list "
+            "deadline (IMGDASH_LIST_DEADLINE)."
+        )
+    else:
+        hint = "If it persists, check the cluster's load and the network path to it."
+    return Unavailable(
+        f"The cluster's answer took longer than {seconds} while trying to {call.what}, so "
+        f"imgdash stopped waiting. Try again in a minute. {hint}",
         **common,
     )
 

@@ -2,11 +2,19 @@
 
 Secrets: the token lives in a small auth object whose ``repr`` hides it, the password only
 in a body object whose ``repr`` hides it (a traceback's locals show both).
+
+Deadlines: the (connect, read) timeout bounds each wait on the socket, so a server that
+sends one byte a second is never timed out. :class:`Deadline` bounds a whole call instead:
+the session's connections report to the deadline running in their thread, and when it
+passes, the connection's socket is shut down, which ends any read or write in progress.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+import threading
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
@@ -14,6 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 from .errors import ConfigurationError
@@ -76,6 +86,105 @@ class Secrets(tuple[str, ...]):
 
 
 # --------------------------------------------------------------------------------------
+# Deadlines
+
+_running = threading.local()
+
+
+class Deadline:
+    """A wall-clock limit on one call, from sending to the last byte of the answer.
+
+    ``with Deadline(15) as deadline:`` around the call; afterwards ``deadline.expired`` says
+    whether it passed (then the call failed because its connection was cut, or the answer
+    may be incomplete). Calls run in the caller's thread, so the deadline is found through
+    a thread-local; a timer thread cuts the connection when the time is up.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._connection: HTTPConnection | None = None
+        self._over = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        _running.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+        _running.deadline = None
+        with self._lock:
+            self._over = True
+
+    def watch(self, connection: HTTPConnection) -> None:
+        """``connection`` now carries this call (a retry may move it to another)."""
+        with self._lock:
+            self._connection = connection
+            expired = self.expired
+        if expired:
+            _cut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            connection = self._connection
+        if connection is not None:
+            _cut(connection)
+
+
+def _cut(connection: HTTPConnection) -> None:
+    """Shut the connection's socket down: a read or write blocked on it returns at once."""
+    sock = connection.sock
+    if sock is None:
+        return
+    # The plain socket's shutdown, also for TLS: it acts on the descriptor, from any thread.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _report_to_deadline(connection: HTTPConnection) -> None:
+    deadline = getattr(_running, "deadline", None)
+    if deadline is not None:
+        deadline.watch(connection)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        _report_to_deadline(self)
+        super().connect()
+        _report_to_deadline(self)  # cut now if the deadline passed while connecting
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _report_to_deadline(self)  # a kept-alive connection is not connected again
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        _report_to_deadline(self)
+        super().connect()
+        _report_to_deadline(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _report_to_deadline(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+# --------------------------------------------------------------------------------------
 # The session
 
 
@@ -99,6 +208,11 @@ class _ClusterAdapter(HTTPAdapter):
         if self._ssl_context is not None:
             pool_kwargs["ssl_context"] = self._ssl_context
         super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        # Connections that a running Deadline can cut.
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _WatchedHTTPConnectionPool,
+            "https": _WatchedHTTPSConnectionPool,
+        }
 
     def build_connection_pool_key_attributes(
         self,

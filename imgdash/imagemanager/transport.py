@@ -1,9 +1,11 @@
 """Sending one call to a cluster and reading its answer, or turning its failure into an error.
 
 Every call goes through one ``requests.Session`` (:mod:`.session`) whose adapter fills in
-a (connect, read) timeout, so no call can hang (zulip's ``outgoing_http`` pattern); bodies
-are streamed under a size cap, redirects are never followed, GETs retry briefly on
-connection errors and 502/503/504, and PUT, DELETE and POST are never retried.
+a (connect, read) timeout, so no call can hang (zulip's ``outgoing_http`` pattern), and runs
+under a wall-clock deadline (:class:`.session.Deadline`), so no call can drag on either:
+``call_deadline`` for small calls, ``list_deadline`` for the repository list. Bodies are
+streamed under a size cap, redirects are never followed, GETs retry briefly on connection
+errors and 502/503/504, and PUT, DELETE and POST are never retried.
 
 Errors are raised ``from None`` so that a traceback does not chain in the HTTP library's
 frames (whose locals hold the request headers), and an answer's body is kept only where
@@ -21,33 +23,41 @@ import requests
 
 from . import retries
 from .answers import Answer
-from .errors import ConfigurationError, ImageManagerError
-from .failures import Call, too_large, transport_error, undecodable
-from .session import BearerAuth, Secrets, cluster_session, normalise_api_url, ssl_context_from_pem
+from .errors import LIST_REPOSITORIES, ConfigurationError, ImageManagerError
+from .failures import Call, deadline_passed, too_large, transport_error, undecodable
+from .session import (
+    BearerAuth,
+    Deadline,
+    Secrets,
+    cluster_session,
+    normalise_api_url,
+    ssl_context_from_pem,
+)
 from .statuses import status_error
 
 log = logging.getLogger("imgdash.imagemanager")
 
 DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024
+DEFAULT_MAX_REPOSITORIES = 200_000
 # Error pages and mutation answers ("OK", or nothing) are read only this far.
 SMALL_BODY_LIMIT = 64 * 1024
 _CHUNK = 256 * 1024
 
 
 def _check_settings(
-    connect_timeout: object,
-    read_timeout: object,
-    max_response_bytes: object,
+    seconds: dict[str, object],
+    counts: dict[str, object],
     get_retries: object,
     backoff: object,
 ) -> None:
-    for label, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout)):
+    for label, value in seconds.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
             raise ConfigurationError(f"{label} must be a positive number of seconds.")
-    if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int):
-        raise ConfigurationError("max_response_bytes must be a whole number of bytes.")
-    if max_response_bytes <= 0:
-        raise ConfigurationError("max_response_bytes must be positive.")
+    for label, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigurationError(f"{label} must be a whole number.")
+        if value <= 0:
+            raise ConfigurationError(f"{label} must be positive.")
     if isinstance(get_retries, bool) or not isinstance(get_retries, int) or get_retries < 0:
         raise ConfigurationError("get_retries must be 0 or more.")
     if isinstance(backoff, bool) or not isinstance(backoff, int | float) or backoff < 0:
@@ -69,6 +79,10 @@ class ClusterTransport:
     TLS: ``ca_pem`` (PEM text of the cluster's CA) makes that CA the only trust anchor;
     without it the usual public CAs apply; ``verify=False`` (only when passed explicitly,
     and then ``ca_pem`` is ignored) turns verification off.
+
+    Time: ``connect_timeout`` bounds connecting, ``read_timeout`` each wait for data, and
+    ``call_deadline`` (``list_deadline`` for the repository list) a whole call, retries
+    included. ``max_repositories`` caps the entries of the repository list.
     """
 
     def __init__(
@@ -83,6 +97,9 @@ class ClusterTransport:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         get_retries: int = 2,
         backoff: float = 0.2,
+        call_deadline: float = 15.0,
+        list_deadline: float = 60.0,
+        max_repositories: int = DEFAULT_MAX_REPOSITORIES,
     ) -> None:
         self._auth = BearerAuth(token) if token else None
         del token  # from here on only the auth object holds it (tracebacks show locals)
@@ -90,10 +107,23 @@ class ClusterTransport:
         parts = urlsplit(self.api_url)
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.verify = verify is not False
-        _check_settings(connect_timeout, read_timeout, max_response_bytes, get_retries, backoff)
+        _check_settings(
+            {
+                "connect_timeout": connect_timeout,
+                "read_timeout": read_timeout,
+                "call_deadline": call_deadline,
+                "list_deadline": list_deadline,
+            },
+            {"max_response_bytes": max_response_bytes, "max_repositories": max_repositories},
+            get_retries,
+            backoff,
+        )
         self.connect_timeout = float(connect_timeout)
         self.read_timeout = float(read_timeout)
+        self.call_deadline = float(call_deadline)
+        self.list_deadline = float(list_deadline)
         self.max_response_bytes = max_response_bytes
+        self.max_repositories = max_repositories
         self.get_retries = get_retries
         self.backoff = float(backoff)
 
@@ -150,32 +180,34 @@ class ClusterTransport:
             self.connect_timeout,
             self.read_timeout,
             self._secrets(secrets),
+            self.list_deadline if operation == LIST_REPOSITORIES else self.call_deadline,
         )
         where = urlsplit(url)
         target = f"{where.netloc}{where.path}"
         started = time.perf_counter()
-        try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=headers,
-                auth=auth,
-                stream=True,
-                allow_redirects=False,  # the adapter fills in the (connect, read) timeout
-            )
-        except requests.RequestException as exc:
-            err = transport_error(call, exc)
-            _log_failure(method, target, err, started)
-            raise err from None
-
-        with response:
+        with Deadline(call.deadline or self.call_deadline) as deadline:
             try:
-                answer = self._read(call, response)
-            except ImageManagerError as err:
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    auth=auth,
+                    stream=True,
+                    allow_redirects=False,  # the adapter fills in the (connect, read) timeout
+                )
+            except requests.RequestException as exc:
+                err = deadline_passed(call) if deadline.expired else transport_error(call, exc)
                 _log_failure(method, target, err, started)
-                raise
+                raise err from None
+
+            with response:
+                try:
+                    answer = self._read(call, response, deadline)
+                except ImageManagerError as err:
+                    _log_failure(method, target, err, started)
+                    raise
             answer.elapsed = time.perf_counter() - started
             answer.attempts = retries.attempts_made(response)
             log.info(
@@ -193,8 +225,9 @@ class ClusterTransport:
                 raise refusal
             return answer
 
-    def _read(self, call: Call, response: requests.Response) -> Answer:
-        """Read the body under the size cap; a broken read is a transport failure."""
+    def _read(self, call: Call, response: requests.Response, deadline: Deadline) -> Answer:
+        """Read the body under the size cap and the deadline; a broken read is a transport
+        failure."""
         status = response.status_code
         if status >= 300:
             limit, strict = SMALL_BODY_LIMIT, False  # only an excerpt is wanted
@@ -218,11 +251,18 @@ class ClusterTransport:
                     del answer.body[limit:]
                     break
         except requests.exceptions.ContentDecodingError:
+            if deadline.expired and status < 300:
+                raise deadline_passed(call, answered=status) from None
             raise undecodable(call, status) from None
         except requests.RequestException as exc:
             if status < 300:  # an error page cut short still tells us the status
+                if deadline.expired:
+                    raise deadline_passed(call, answered=status) from None
                 err = transport_error(call, exc, answered=status)
                 raise err from None
+        # A body without a length that was cut at the deadline looks complete: it is not.
+        if deadline.expired and status < 300:
+            raise deadline_passed(call, answered=status)
         return answer
 
 

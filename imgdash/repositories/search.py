@@ -16,6 +16,8 @@ SORTS = {
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 500
+# Each word is one pass over the whole index: a few are plenty to narrow any registry.
+MAX_QUERY_WORDS = 20
 
 
 @dataclass
@@ -34,8 +36,17 @@ class Query:
 
 
 def parse_query(text, namespace="", scope=""):
-    """'ns:team-a scope:global tag:1.2 nginx' -> Query. Unknown scope values are reported."""
+    """'ns:team-a scope:global tag:1.2 nginx' -> Query. Unknown scope values are reported.
+
+    Words and tags are searched once each, and not at all when a longer one contains them
+    (what matches "team-a" matches "team"); an over-long search is cut, and says so.
+    """
     query = Query()
+    if len(text) > MAX_QUERY_LENGTH:
+        query.problems.append(
+            f"Your search is longer than {MAX_QUERY_LENGTH} characters: only its first "
+            f"{MAX_QUERY_LENGTH} were searched for."
+        )
     for token in text[:MAX_QUERY_LENGTH].lower().split():
         key, sep, value = token.partition(":")
         if sep and key in ("ns", "namespace") and value:
@@ -51,11 +62,26 @@ def parse_query(text, namespace="", scope=""):
             query.tags.append(value)
         else:
             query.words.append(token)
+    query.words = _strongest(query.words)
+    query.tags = _strongest(query.tags)
+    if len(query.words) + len(query.tags) > MAX_QUERY_WORDS:
+        query.problems.append(
+            f"Search for at most {MAX_QUERY_WORDS} words and tags: only the first "
+            f"{MAX_QUERY_WORDS} were searched for."
+        )
+        query.words = query.words[:MAX_QUERY_WORDS]
+        query.tags = query.tags[: MAX_QUERY_WORDS - len(query.words)]
     if namespace:
         query.namespaces.add(namespace.lower())
     if scope in SCOPES:
         query.scopes.add(scope)
     return query
+
+
+def _strongest(words):
+    """`words` without repeats and without any word that another one contains, in order."""
+    unique = list(dict.fromkeys(words))
+    return [word for word in unique if not any(word != other and word in other for other in unique)]
 
 
 def search(entries, query):

@@ -40,7 +40,8 @@ def valid_name_or_404(name):
 @cluster_client_view
 def repository_list(request, cluster, client):
     refresh = request.GET.get("refresh") == "1"
-    q = request.GET.get("q", "")[: search.MAX_QUERY_LENGTH]
+    full_q = request.GET.get("q", "")
+    q = full_q[: search.MAX_QUERY_LENGTH]
     namespace = request.GET.get("namespace", "")[:100]
     scope = request.GET.get("scope", "")
     sort_key, descending = search.parse_sort(request.GET.get("sort", "name"))
@@ -67,7 +68,7 @@ def repository_list(request, cluster, client):
     if refresh and not request.htmx and snapshot.error is None:
         # Refreshed: land on the same list without the refresh flag in the URL.
         return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
-    query = search.parse_query(q, namespace, scope)
+    query = search.parse_query(full_q, namespace, scope)
     found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
     page = search.paginate(
         found,

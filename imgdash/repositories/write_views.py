@@ -4,6 +4,9 @@ Each is Operator-only (checked here, before any upstream call), CSRF-protected, 
 intent then outcome, and honest about what happened.
 """
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -210,7 +213,13 @@ def _to_list(request, cluster):
 @role_required(OPERATOR)
 @cluster_client_view
 def bulk_delete(request, cluster, client):
-    """Step 1 (no confirm_count): list what goes. Step 2: delete each in turn, report each."""
+    """Step 1 (no confirm_count): list what goes. Step 2: delete each in turn, report each.
+
+    Step 2 stops before the next repository once IMGDASH_BULK_DELETE_BUDGET seconds have
+    passed since the request came, so the page answers before the server's own timeout;
+    the rest is offered for a fresh step 1. Nothing is sent or logged for the rest.
+    """
+    started = time.monotonic()
     names = list(dict.fromkeys(request.POST.getlist("repository")))
     context = {"cluster": cluster, "nav_section": "repositories"}
     if not names:
@@ -250,14 +259,29 @@ def bulk_delete(request, cluster, client):
             "This bulk delete was already submitted (or its form expired); nothing was sent again.",
         )
         return redirect(_list_url(cluster))
-    context["results"] = _delete_each(request, cluster, client, selected)
+    results = _delete_each(request, cluster, client, selected, started)
+    context["results"] = results
+    context["remaining"] = [row["entry"] for row in results if row.get("out_of_time")]
+    context["budget"] = settings.BULK_DELETE_BUDGET
     return render(request, "repositories/bulk_delete.html", context)
 
 
-def _delete_each(request, cluster, client, selected):
+def _delete_each(request, cluster, client, selected, started):
     results = []
     token_refused = None
-    for entry in selected:
+    for position, entry in enumerate(selected):
+        # Never in the middle of a call; and the first always goes, so continuing progresses.
+        if position and time.monotonic() - started >= settings.BULK_DELETE_BUDGET:
+            results.append(
+                {
+                    "entry": entry,
+                    "state": "not_attempted",
+                    "outcome": BULK_RESULT_LABELS["not_attempted"],
+                    "message": "Not sent: this request's time was up. Continue below.",
+                    "out_of_time": True,
+                }
+            )
+            continue
         if token_refused is not None:
             results.append(
                 {

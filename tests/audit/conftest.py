@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 from django.db import connection
 
@@ -5,6 +7,7 @@ from imgdash.audit.log import record_event
 
 TABLE = "audit_auditevent"
 TRIGGER = "audit_auditevent_append_only"
+_triggers = importlib.import_module("imgdash.audit.migrations.0003_keyed_chain_and_anchors")
 
 
 @pytest.fixture
@@ -33,30 +36,45 @@ def admin_client(client, superuser):
 def prod(db):
     from imgdash.clusters.models import Cluster
 
-    return Cluster.objects.create(
-        name="Prod", slug="prod", api_url="https://prod.example.com:8443/image-manager/api/v1"
+    # Inserted without save(): registering a cluster logs a row of its own, and these tests
+    # count the rows they make.
+    (cluster,) = Cluster.objects.bulk_create(
+        [
+            Cluster(
+                name="Prod",
+                slug="prod",
+                api_url="https://prod.example.com:8443/image-manager/api/v1",
+            )
+        ]
     )
+    return cluster
+
+
+def tamper_with_log(sql, params=()):
+    """Raw SQL on the log, past the model guard and the triggers, as the owner of the database
+    (or of the SQLite file) can. The triggers are disabled only inside the current transaction:
+    in a test, rolled back after it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Deferred foreign-key checks must fire before the table can be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
+        else:
+            for statement in _triggers.sqlite_drop(TABLE):
+                cursor.execute(statement)
+        cursor.execute(sql.replace("{table}", TABLE), params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            for statement in _triggers.sqlite_triggers(TABLE):
+                cursor.execute(statement)
 
 
 @pytest.fixture
 def tamper(db):
-    """tamper(sql, params): raw SQL on the log, past the model guard and the PostgreSQL trigger.
-
-    The trigger is disabled only inside the test's transaction, which is rolled back after it.
-    """
-
-    def run(sql, params=()):
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Deferred foreign-key checks must fire before the table can be altered.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
-            cursor.execute(sql.replace("{table}", TABLE), params)
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-    return run
+    """tamper(sql, params): see tamper_with_log; "{table}" in sql names the log's table."""
+    return tamper_with_log
 
 
 @pytest.fixture

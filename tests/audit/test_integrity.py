@@ -1,10 +1,11 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from imgdash.audit.admin import AuditEventAdmin
 from imgdash.audit.log import record_event
-from imgdash.audit.models import AppendOnlyError, AuditEvent
+from imgdash.audit.models import AppendOnlyError, AuditAnchor, AuditEvent
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only"
@@ -89,7 +90,6 @@ def test_the_admin_grants_no_write_permission(rf, superuser):
     assert model_admin.get_actions(request) == {}
 
 
-@postgresql_only
 @pytest.mark.parametrize(
     "statement",
     [
@@ -97,7 +97,8 @@ def test_the_admin_grants_no_write_permission(rf, superuser):
         "DELETE FROM audit_auditevent",
     ],
 )
-def test_postgresql_rejects_updates_and_deletes(events, statement):
+def test_the_database_rejects_updates_and_deletes(events, statement):
+    """Whoever sends them: a trigger on PostgreSQL and, since the keyed chain, on SQLite."""
     with (
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
@@ -117,3 +118,18 @@ def test_postgresql_still_accepts_new_rows(events):
         assert cursor.fetchone() == ("O",)
     record_event(None, "auth.sign_out")
     assert AuditEvent.objects.count() == 6
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_auditanchor SET hash = 'forged'", "DELETE FROM audit_auditanchor"],
+)
+def test_the_notes_of_anchors_are_append_only_too(db, statement):
+    AuditAnchor.objects.create(event_id=1, hash="a" * 64, created_at=timezone.now())
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement)
+    assert list(AuditAnchor.objects.values_list("hash", flat=True)) == ["a" * 64]

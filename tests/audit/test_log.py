@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection, connections, transaction
 from django.test import RequestFactory, override_settings
@@ -354,6 +355,8 @@ def test_concurrent_processes_never_fork_the_chain(tmp_path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "IMGDASH_DATA_DIR": str(tmp_path),
         "IMGDASH_TESTING": "1",
+        # One key for every process, as gunicorn workers share theirs.
+        "IMGDASH_AUDIT_KEY": settings.AUDIT_KEYS[0],
         "DJANGO_SETTINGS_MODULE": "imgdash.settings",
     }
     run = {"env": env, "cwd": ROOT, "capture_output": True, "text": True, "timeout": 120}

@@ -1,9 +1,12 @@
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import TestCase
 
-from imgdash.audit.chain import link
+from imgdash.audit.chain import GENESIS, event_hash, link
+from imgdash.audit.keys import key_id
 from imgdash.audit.log import record_event
 from imgdash.audit.models import AuditEvent
 
@@ -125,3 +128,79 @@ def test_it_exits_non_zero_from_the_command_line(events, tamper):
 
         execute_from_command_line(["manage.py", "verify_audit"])
     assert exited.value.code == 1
+
+
+def legacy_rows(count, prev_hash=GENESIS):
+    """Rows as imgdash wrote them before the chain was keyed: no key id, plain SHA-256."""
+    rows = [
+        AuditEvent(
+            created_at=datetime.now(UTC),
+            action="auth.sign_in",
+            outcome="ok",
+            target=f"legacy {n}",
+        )
+        for n in range(count)
+    ]
+    for row in rows:
+        row.prev_hash = prev_hash
+        row.hash = prev_hash = event_hash(row)
+    AuditEvent.objects.bulk_create(rows)
+    return rows
+
+
+def test_rows_name_their_key_by_an_id_that_does_not_reveal_it(db, settings):
+    event = record_event(None, "auth.sign_in", target="alice")
+    key = settings.AUDIT_KEYS[0]
+    assert event.key_id == key_id(key) and len(event.key_id) == 16
+    stored = AuditEvent.objects.filter(pk=event.pk).values().get()
+    assert not any(key in str(value) for value in stored.values())
+
+
+def test_a_new_key_signs_while_the_old_one_still_verifies(db, settings):
+    old = settings.AUDIT_KEYS[0]
+    before = record_event(None, "auth.sign_in")
+    settings.AUDIT_KEYS = ["n" * 43, old]
+    after = record_event(None, "auth.sign_out")
+    assert (before.key_id, after.key_id) == (key_id(old), key_id("n" * 43))
+    assert "Checked 2 rows: the chain is intact." in verify_audit()
+    settings.AUDIT_KEYS = ["n" * 43]  # the old key dropped while its rows are still there
+    with pytest.raises(CommandError, match=rf"Row 1 .*signed by key id {before.key_id}, which is"):
+        verify_audit()
+
+
+def test_a_row_signed_with_another_key_is_caught(db, settings):
+    record_event(None, "auth.sign_in")
+    settings.AUDIT_KEYS = ["x" * 43]
+    forged = record_event(None, "auth.sign_out")
+    settings.AUDIT_KEYS = ["y" * 43, "z" * 43]  # neither signed anything
+    with pytest.raises(CommandError, match=r"Row 1 .*none of IMGDASH_AUDIT_KEY's keys"):
+        verify_audit()
+    assert forged.key_id == key_id("x" * 43)
+
+
+def test_rows_chained_before_the_key_verify_as_plain_sha256_and_are_counted(db):
+    old = legacy_rows(3)
+    record_event(None, "auth.sign_out")
+    output = verify_audit()
+    assert "Checked 4 rows: the chain is intact." in output
+    assert "3 of them were chained before the chain was keyed (plain SHA-256)" in output
+    assert AuditEvent.objects.order_by("id")[3].prev_hash == old[-1].hash
+
+
+def test_an_unkeyed_row_after_keyed_ones_is_caught(db):
+    first = record_event(None, "auth.sign_in")
+    legacy_rows(1, prev_hash=first.hash)
+    with pytest.raises(CommandError, match=r"Row 2 .*an unkeyed row after keyed ones"):
+        verify_audit()
+
+
+def test_a_log_of_unkeyed_rows_alone_proves_nothing_until_anchored(db, settings, tmp_path):
+    legacy_rows(3)
+    with pytest.raises(CommandError, match=r"none of them is signed .* anchor_audit"):
+        verify_audit()
+    settings.AUDIT_ANCHOR = f"file:{tmp_path / 'anchors'}"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("anchor_audit", stdout=StringIO())
+    output = verify_audit()
+    assert "Checked 3 rows: the chain is intact." in output
+    assert "1 match their rows" in output

@@ -31,6 +31,7 @@ def production_env(**overrides):
         "IMGDASH_SECRET_KEY": "s" * 20 + "-a-long-random-production-secret-key-0123456789",
         "IMGDASH_ALLOWED_HOSTS": "imgdash.example.com",
         "IMGDASH_TOKEN_KEYS": Fernet.generate_key().decode(),
+        "IMGDASH_AUDIT_KEY": "a" * 20 + "-a-long-random-audit-key-0123456789",
     }
     env.update(overrides)
     return env
@@ -49,6 +50,7 @@ def test_it_passes_check_deploy_with_production_settings(tmp_path):
         ("IMGDASH_SECRET_KEY", "IMGDASH_SECRET_KEY is required"),
         ("IMGDASH_ALLOWED_HOSTS", "IMGDASH_ALLOWED_HOSTS is required"),
         ("IMGDASH_TOKEN_KEYS", "IMGDASH_TOKEN_KEYS is required"),
+        ("IMGDASH_AUDIT_KEY", "IMGDASH_AUDIT_KEY is required"),
     ],
 )
 def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, complaint):
@@ -64,7 +66,14 @@ def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, compl
     [
         ("IMGDASH_DEBUG", "maybe", "IMGDASH_DEBUG must be true or false"),
         ("IMGDASH_INDEX_TTL", "soon", "IMGDASH_INDEX_TTL must be a whole number"),
+        ("IMGDASH_CALL_DEADLINE", "0", "IMGDASH_CALL_DEADLINE must be at least 1"),
+        ("IMGDASH_BULK_DELETE_BUDGET", "0", "IMGDASH_BULK_DELETE_BUDGET must be at least 1"),
+        ("IMGDASH_MAX_REPOSITORIES", "lots", "IMGDASH_MAX_REPOSITORIES must be a whole number"),
         ("IMGDASH_TOKEN_KEYS", "not-a-key", "not a Fernet key"),
+        ("IMGDASH_AUDIT_KEY", "short", "shorter than 32 characters"),
+        ("IMGDASH_AUDIT_ANCHOR", "s3://bucket", "must be file:PATH, syslog, stdout or none"),
+        ("IMGDASH_AUDIT_ANCHOR", "file:", "needs a path"),
+        ("IMGDASH_AUDIT_ANCHOR_ROWS", "0", "IMGDASH_AUDIT_ANCHOR_ROWS must be at least 1"),
         ("DATABASE_URL", "mysql://db/imgdash", "DATABASE_URL must start with"),
         ("REDIS_URL", "memcached://x", "REDIS_URL must start with"),
         ("IMGDASH_CSRF_TRUSTED_ORIGINS", "imgdash.example.com", "need a scheme"),

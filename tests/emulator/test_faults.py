@@ -133,6 +133,35 @@ def test_truncate_of_an_empty_answer_still_promises_more(emulator, bearer):
     assert emulator.repositories.get("default/alpine") is None
 
 
+def test_drip_sends_the_headers_then_the_body_a_byte_at_a_time(emulator, bearer):
+    emulator.faults.add(path=LIST, status=200, body='{"repositories": []}', drip=0.02)
+    started = time.monotonic()
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as sock:
+        sock.sendall(f"GET {LIST} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head = sock.recv(65536)
+        assert head.startswith(b"HTTP/1.1 200 OK") and head.endswith(b"\r\n\r\n")
+        body = b""
+        while len(body) < len('{"repositories": []}'):
+            body += sock.recv(65536)
+
+    assert body == b'{"repositories": []}'
+    # Nothing faster than one byte per pause.
+    assert time.monotonic() - started >= 0.02 * len(body)
+
+
+def test_a_dripped_body_stops_when_the_client_hangs_up(emulator, bearer):
+    emulator.faults.add(path=LIST, drip=0.01)
+    with socket.create_connection((emulator.host, emulator.port), timeout=5) as sock:
+        sock.sendall(f"GET {LIST} HTTP/1.1\r\nHost: x\r\n{_auth(bearer)}\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+
+    assert emulator.wait_idle(timeout=5)
+
+
+def _auth(bearer):
+    return f"Authorization: {bearer()['Authorization']}\r\n"
+
+
 def test_malformed_answers_invalid_json(emulator, bearer):
     emulator.faults.add(path=LIST, malformed=True)
 
@@ -262,6 +291,9 @@ def test_faults_given_at_start_are_active(start_emulator):
         {"reset": "yes"},
         {"status": 500, "reset": True},
         {"malformed": True, "redirect": "/x"},
+        {"drip": 0},
+        {"drip": "1"},
+        {"drip": 0.1, "truncate": True},
         {"colour": "red"},
         [],
     ],

@@ -27,12 +27,11 @@ def test_status_shows_banner_endpoints_round_trip_tls_and_token_expiry(client, v
     assert "expires in 2 h 5 min" in html
 
 
-def test_status_warns_when_tls_verification_is_off(client, viewer, cluster):
-    from django.contrib.auth.models import User  # noqa: F401
-
+def test_status_warns_when_tls_verification_is_off(client, viewer, cluster, connect):
     cluster.verify_tls = False
     cluster.api_url = cluster.api_url  # the emulator is plain HTTP; the flag is what shows
     cluster.save()
+    connect(viewer, "admin")  # the change deleted the token connected before it
     html = client.get(f"/clusters/{cluster.slug}/status/").content.decode()
     assert "none (plain HTTP on this machine)" in html or "tokens could be intercepted" in html
 

@@ -4,11 +4,18 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.text import slugify
 
+from imgdash.clusters.changes import changed_by
 from imgdash.clusters.models import Cluster
+
+VIA = "manage.py add_cluster"
 
 
 class Command(BaseCommand):
-    help = "Register (or with --update, change) a cluster's Image Manager API."
+    help = (
+        "Register (or with --update, change) a cluster's Image Manager API. Changing its URL, "
+        "CA or TLS verification deletes every user's stored token for it. Logged in the "
+        "action log as done by this command."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="a name people recognise, e.g. prod-east")
@@ -56,10 +63,21 @@ class Command(BaseCommand):
                 f"{field}: {' '.join(msgs)}" for field, msgs in err.message_dict.items()
             )
             raise CommandError(f"Not registered: {problems}") from None
-        cluster.save()
+        unbound = 0
+        if existing:
+            unbound = existing.credentials.exclude(
+                endpoint_fingerprint=cluster.endpoint_fingerprint
+            ).count()
+        with changed_by(via=VIA):
+            cluster.save()
         verb = "Updated" if existing else "Registered"
         self.stdout.write(
             f"{verb} cluster {cluster.name} ({cluster.slug}) at {cluster.api_url}; "
             f"TLS verification: {cluster.tls_verification}; "
             f"registry: {cluster.registry_host}"
         )
+        if unbound:
+            self.stdout.write(
+                f"The endpoint changed: {unbound} stored token(s) deleted; "
+                "their users connect again."
+            )

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER, grant_role
 from imgdash.audit.log import record_event
+from imgdash.clusters.changes import changed_by
 from imgdash.clusters.models import Cluster
 from imgdash.clusters.services import save_credential
 
@@ -65,16 +66,19 @@ class Command(BaseCommand):
             emulator.stop()
 
     def _register(self, emulator):
-        cluster, _ = Cluster.objects.update_or_create(
-            slug="demo",
-            defaults={
-                "name": "Demo cluster",
-                "api_url": emulator.api_url,
-                "verify_tls": True,
-                "ca_pem": "",
-                "registry": "mycluster.icp:8500",
-            },
-        )
+        # The emulator listens on a new port each run: the change of URL is logged and drops
+        # the last run's tokens, and _users connects fresh ones.
+        with changed_by(via="manage.py demo"):
+            cluster, _ = Cluster.objects.update_or_create(
+                slug="demo",
+                defaults={
+                    "name": "Demo cluster",
+                    "api_url": emulator.api_url,
+                    "verify_tls": True,
+                    "ca_pem": "",
+                    "registry": "mycluster.icp:8500",
+                },
+            )
         return cluster
 
     def _users(self, emulator, cluster):
