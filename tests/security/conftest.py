@@ -73,6 +73,16 @@ class Cast:
     def __getitem__(self, role):
         return self.actors[role]
 
+    def restore(self, role):
+        """Signed out or disconnected by the last request: back as before for the next one."""
+        actor = self.actors[role]
+        if actor.user is None:
+            return
+        if "_auth_user_id" not in actor.client.session:
+            actor.client.force_login(actor.user)
+        if not actor.user.cluster_credentials.exists():
+            self.reconnect(role)
+
     def reconnect(self, role):
         """Give `role` a fresh stored token (after a test disconnected it)."""
         from imgdash.clusters.services import save_credential

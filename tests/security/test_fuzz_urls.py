@@ -105,17 +105,6 @@ def test_fuzz_every_url(cast, attack):
         valid_name = is_valid_repository_name(kwargs.get("name", "x"))
         if not (allowed and for_cluster and valid_name):
             assert upstream == [], f"{role} {method} {path}: reached the cluster: {upstream}"
-        restore(cast, role)
+        cast.restore(role)
 
     run()
-
-
-def restore(cast, role):
-    """Signed out or disconnected by the last case: back as before for the next one."""
-    actor = cast[role]
-    if actor.user is None:
-        return
-    if "_auth_user_id" not in actor.client.session:
-        actor.client.force_login(actor.user)
-    if not actor.user.cluster_credentials.exists():
-        cast.reconnect(role)

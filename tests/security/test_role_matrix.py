@@ -125,10 +125,7 @@ def test_each_role_reaches_exactly_what_its_row_says(name, cast):
             response = client.get(path) if method == "GET" else client.post(path)
             assert_safe(response, cast.secrets, f"{role} {method} {path}")
             letters.append(outcome(response))
-            if role != "anonymous" and name in ("logout", "clusters:disconnect"):
-                # Signed out or disconnected: back as before for the next request.
-                client.force_login(cast[role].user)
-                cast.reconnect(role)
+            cast.restore(role)
         got[method] = "".join(letters)
     assert got == EXPECTED[name], (
         f"{path}: roles {', '.join(ROLES)} got {got}, the table says {EXPECTED[name]}"
