@@ -32,6 +32,7 @@ EXPECTED = {
     "healthz": {"GET": EVERYONE, "POST": "MMMMMM"},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"GET": "LMMMMM", "POST": SIGNED_IN},
+    "sign_out_everywhere": {"GET": "LMMMMM", "POST": SIGNED_IN},
     "clusters:list": {"GET": VIEWERS, "POST": NO_POST},
     "clusters:home": {"GET": VIEWERS, "POST": NO_POST},
     "clusters:connect": {"GET": VIEWERS, "POST": VIEWERS},
