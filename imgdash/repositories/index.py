@@ -139,7 +139,8 @@ def repository_index(user, cluster, client, refresh=False):
     if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
         return _snapshot(stored)
     lock = _key(user, cluster) + ":fetching"
-    lock_timeout = settings.IMAGEMANAGER_READ_TIMEOUT + settings.IMAGEMANAGER_CONNECT_TIMEOUT
+    # No fetch outlives the list's deadline (retries included), so neither does its claim.
+    lock_timeout = settings.IMAGEMANAGER_LIST_DEADLINE + settings.IMAGEMANAGER_CONNECT_TIMEOUT
     if locks.claim(lock, timeout=lock_timeout):
         return _fetch_claimed(user, cluster, owner, client, stored, lock)
     if stored:
