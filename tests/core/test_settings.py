@@ -1,6 +1,7 @@
 """Production settings: secure by default and loud about nonsense. Each case runs a fresh
 Python process, as a deployment would, so the module-level checks really run."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,3 +146,19 @@ def test_a_local_installation_makes_its_folder_and_token_key_when_first_needed(t
     again = run_manage(tmp_path, "shell", "--no-imports", "-c", code, **local)
     assert again.stdout.strip() == "a-token"
     assert key_file.read_text() == key  # kept, not replaced
+
+
+# Switched on by `manage.py demo` and by the test configuration, never by an operator.
+INTERNAL_VARIABLES = {"IMGDASH_DEMO", "IMGDASH_TESTING"}
+
+
+def test_every_environment_variable_is_in_the_readme_configuration_reference():
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "imgdash" / "settings.py").read_text()
+    readme = (root / "README.md").read_text()
+    read = set(re.findall(r'"((?:IMGDASH_[A-Z_]+)|DATABASE_URL|REDIS_URL)"', source))
+    assert {"IMGDASH_AUDIT_KEY", "IMGDASH_SESSION_IDLE", "REDIS_URL"} <= read
+    undocumented = sorted(
+        name for name in read - INTERNAL_VARIABLES if f"| `{name}` |" not in readme
+    )
+    assert undocumented == [], "add these to README.md's configuration reference"
