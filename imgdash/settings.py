@@ -275,6 +275,7 @@ AXES_COOLOFF_TIME = timedelta(seconds=LOCKOUT_COOLOFF)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # The address the action log records: IMGDASH_TRUSTED_PROXY_COUNT decides what to trust.
 AXES_CLIENT_IP_CALLABLE = "imgdash.accounts.lockout.client_address"
+AXES_USERNAME_CALLABLE = "imgdash.accounts.lockout.attempted_name"
 AXES_LOCKOUT_CALLABLE = "imgdash.accounts.lockout.locked_out_response"
 AXES_RESET_ON_SUCCESS = True
 # Attempts while locked out neither count nor push the end of the lockout further away, so

@@ -26,9 +26,27 @@ from imgdash.audit.log import client_ip, record_event
 REFUSED_WHILE_LOCKED = "refused_while_locked_out"
 
 
+# axes keeps the attempted name in a 255-character column; PostgreSQL refuses a longer one.
+MAX_ATTEMPTED_NAME = 255
+
+
 def client_address(request):
     """The client's address as the action log records it, or None when there is none."""
     return client_ip(request) or None
+
+
+def attempted_name(request, credentials=None):
+    """The name a sign-in attempt is counted under: what was typed, cut to what axes stores.
+
+    No real name is that long (Django's usernames stop at 150), so cutting merges nothing
+    that matters, and a 10,000-character name is refused like any other wrong one.
+    """
+    field = settings.AXES_USERNAME_FORM_FIELD
+    if credentials:
+        name = credentials.get(field)
+    else:
+        name = getattr(request, "data", request.POST).get(field)
+    return name[:MAX_ATTEMPTED_NAME] if isinstance(name, str) else name
 
 
 class LockoutBackend(AxesStandaloneBackend):

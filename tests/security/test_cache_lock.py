@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 
 from imgdash.clusters.services import make_client
 from imgdash.repositories import index
@@ -68,6 +69,10 @@ def race(count, action):
             results.append(action())
         except Exception as error:  # reported by the assertion below
             errors.append(error)
+        finally:
+            # Each thread has its own database connection: close it, or 100 racing threads
+            # exhaust PostgreSQL's connection slots.
+            connection.close()
 
     threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:

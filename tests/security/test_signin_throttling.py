@@ -189,3 +189,16 @@ def test_a_client_without_a_usable_address_is_throttled_too(client, make_user):
     for attempt in range(settings.AXES_FAILURE_LIMIT):
         sign_in(client, "vera", f"guess-{attempt}", REMOTE_ADDR="")
     assert sign_in(client, "vera", PASSWORD, REMOTE_ADDR="").status_code == 429
+
+
+def test_a_name_longer_than_any_username_is_refused_and_still_counted(client, make_user):
+    """axes stores the attempted name in 255 characters: PostgreSQL refused a longer one, and
+    the sign-in answered 500 (found by the fuzzing in test_fuzz_connect.py)."""
+    from axes.models import AccessAttempt
+
+    long_name = "team-a/" * 100
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = sign_in(client, long_name, f"guess-{attempt}")
+    assert response.status_code == 429
+    stored = AccessAttempt.objects.values_list("username", flat=True).get()
+    assert stored == long_name[:255]
