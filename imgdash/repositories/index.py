@@ -239,7 +239,9 @@ def drop_index(user, cluster):
 # --------------------------------------------------------------------------------------
 # The list page: the fetch in the background, and its progress
 
-RECEIVING, INDEXING, DONE, FAILED = "receiving", "indexing", "done", "failed"
+# A fetch receives the answer, reads it (JSON), indexes its repositories, then is done or failed.
+RECEIVING, READING, INDEXING = "receiving", "reading", "indexing"
+DONE, FAILED = "done", "failed"
 
 
 @dataclass(slots=True)
@@ -255,7 +257,7 @@ class Fetch:
 
     @property
     def running(self):
-        return self.stage in (RECEIVING, INDEXING)
+        return self.stage in (RECEIVING, READING, INDEXING)
 
 
 _FETCH_FIELDS = Fetch.__slots__
@@ -388,7 +390,8 @@ class _Reporter:
             self.write()
 
     def indexing(self, repositories):
-        self.fetch.stage, self.fetch.repositories = INDEXING, repositories
+        self.fetch.stage = READING if repositories is None else INDEXING
+        self.fetch.repositories = repositories
         self.write()
 
     def end(self, stage, error=None):
