@@ -45,6 +45,9 @@ def configure_django(data_dir, cache):
     os.environ["DJANGO_SETTINGS_MODULE"] = "imgdash.settings"
     # Warm stays warm however long the cold rounds take.
     os.environ["IMGDASH_INDEX_TTL"] = "86400"
+    # The cold list waits for its fetch, so it times the fetch (first_fetch.py times the
+    # progress view a slow fetch answers with instead).
+    os.environ["IMGDASH_LIST_WAIT"] = "600"
     import django
     from django.conf import settings
 

@@ -369,6 +369,10 @@ IMAGEMANAGER_CALL_DEADLINE = envint("IMGDASH_CALL_DEADLINE", 15, minimum=1)
 IMAGEMANAGER_LIST_DEADLINE = envint("IMGDASH_LIST_DEADLINE", 60, minimum=1)
 IMAGEMANAGER_MAX_REPOSITORIES = envint("IMGDASH_MAX_REPOSITORIES", 200_000, minimum=1)
 REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+# The list page waits this many seconds for a list being fetched before it answers with a
+# progress view instead (the fetch goes on in the background): a small registry still shows
+# its list at once, a large one never holds a page.
+REPOSITORY_LIST_WAIT = envint("IMGDASH_LIST_WAIT", 2, minimum=0)
 # A bulk delete stops starting deletes after this many seconds of one request, below
 # gunicorn's default 30 s timeout (one call already under way may add its deadline).
 BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)

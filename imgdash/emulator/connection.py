@@ -164,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_truncated(status, headers, chunks)
         elif fault and fault.drip:
             self._send_dripped(status, headers, chunks, length, fault.drip)
+        elif fault and fault.rate:
+            self._send_at_rate(status, headers, chunks, length, fault.rate)
         else:
             self._send(status, headers, chunks, length)
         self._access_log(path, status.split()[0], length, started, fault)
@@ -319,6 +321,25 @@ class _Handler(BaseHTTPRequestHandler):
                 for offset in range(len(chunk)):
                     time.sleep(pause)
                     self.wfile.write(chunk[offset : offset + 1])
+        except QUIET_ERRORS:
+            self.close_connection = True
+
+    def _send_at_rate(self, status, headers, chunks, length, rate):
+        """Headers at once, then the body in slices of a tenth of a second's worth, paced to
+        about `rate` bytes per second: a large answer over a slow network."""
+        step = max(1, rate // 10)
+        started = time.monotonic()
+        sent = 0
+        try:
+            self._send_head(status, headers, length)
+            for chunk in chunks:
+                for offset in range(0, len(chunk), step):
+                    piece = chunk[offset : offset + step]
+                    self.wfile.write(piece)
+                    sent += len(piece)
+                    ahead = sent / rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
         except QUIET_ERRORS:
             self.close_connection = True
 

@@ -13,6 +13,8 @@ applies to a request; `times` limits it to the next N matching requests. Knobs:
     drip=SECONDS         send the status and headers at once, then the body one byte at a
                          time with SECONDS between bytes (every read of the client's gets
                          data in time, so only an overall deadline ends the wait)
+    rate=BYTES           send the status and headers at once, then the body at about BYTES
+                         per second: a large answer over a slow network
     malformed=True       200 application/json whose body is not valid JSON
     oversize=N           200 application/json with an N-byte (valid JSON) body
     redirect=URL         302 with Location: URL
@@ -49,6 +51,7 @@ class Fault:
     reset: bool = False
     truncate: bool = False
     drip: float | None = None
+    rate: int | None = None
     malformed: bool = False
     oversize: int | None = None
     redirect: str | None = None
@@ -64,6 +67,7 @@ class Fault:
         checks = [
             ("latency", self.latency is None or (_number(self.latency) and self.latency >= 0)),
             ("drip", self.drip is None or (_number(self.drip) and 0 < self.drip <= 60)),
+            ("rate", self.rate is None or (_integer(self.rate) and self.rate >= 1024)),
             ("status", self.status is None or (_integer(self.status) and 100 <= self.status < 600)),
             ("body", self.body is None or isinstance(self.body, str)),
             ("content_type", self.content_type is None or isinstance(self.content_type, str)),
@@ -81,6 +85,8 @@ class Fault:
             raise FaultSpecError("choose one of status, malformed, oversize, redirect, reset")
         if self.drip is not None and (self.reset or self.truncate):
             raise FaultSpecError("drip sends the whole body: it cannot reset or truncate")
+        if self.rate is not None and (self.reset or self.truncate or self.drip is not None):
+            raise FaultSpecError("rate sends the whole body: it cannot reset, truncate or drip")
 
     @classmethod
     def from_spec(cls, spec):
@@ -185,6 +191,7 @@ class FaultSet:
         redirect=None,
         times=None,
         drip=None,
+        rate=None,
     ):
         """Add a fault (see the module docstring for the knobs) and return it."""
         fault = Fault(
@@ -197,6 +204,7 @@ class FaultSet:
             reset=reset,
             truncate=truncate,
             drip=drip,
+            rate=rate,
             malformed=malformed,
             oversize=oversize,
             redirect=redirect,

@@ -52,7 +52,7 @@ from .results import (
     Tag,
 )
 from .session import USER_AGENT, ssl_context_from_pem
-from .transport import DEFAULT_MAX_RESPONSE_BYTES
+from .transport import DEFAULT_MAX_RESPONSE_BYTES, ListProgress
 from .visible import HIDDEN_CHARACTERS, visible_text
 
 __all__ = [
@@ -75,6 +75,7 @@ __all__ = [
     "InvalidRepositoryName",
     "InvalidScope",
     "Layer",
+    "ListProgress",
     "Manifest",
     "NotFound",
     "OutcomeUnknown",

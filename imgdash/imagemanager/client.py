@@ -28,7 +28,7 @@ from .errors import InvalidInput, InvalidScope, ProtocolError
 from .names import repository_url
 from .results import ApiBanner, DockerToken, IdentityToken, Repository
 from .session import NoAuth, SecretBody, Secrets
-from .transport import ClusterTransport
+from .transport import ClusterTransport, ListProgress
 
 log = logging.getLogger("imgdash.imagemanager")
 
@@ -85,13 +85,22 @@ class ImageManagerClient(ClusterTransport):
             raise shape_error(answer, "an object with a token")
         return token
 
-    def list_repositories(self) -> list[Repository]:
+    def list_repositories(self, progress: ListProgress | None = None) -> list[Repository]:
         """Operation 3, *List repositories*: ``GET <base>/repositories``, sorted by name.
 
         The API returns every repository the token may see, every tag's manifest included,
-        in one answer; tags are parsed lazily (see :class:`Repository`).
+        in one answer; tags are parsed lazily (see :class:`Repository`). A large registry's
+        answer takes a while: ``progress`` (a :class:`.transport.ListProgress`) is told the
+        bytes received so far, then that the answer is being read and how many it lists.
         """
-        answer = self._call(E.LIST_REPOSITORIES, "GET", f"{self.api_url}/repositories")
+        answer = self._call(
+            E.LIST_REPOSITORIES,
+            "GET",
+            f"{self.api_url}/repositories",
+            on_received=progress.receiving if progress is not None else None,
+        )
+        if progress is not None:
+            progress.indexing(None)
         data = json_of(answer)
         items = data.get("repositories", ...) if isinstance(data, dict) else ...
         if items is None:
@@ -107,6 +116,8 @@ class ImageManagerClient(ClusterTransport):
                 operation=E.LIST_REPOSITORIES,
                 status=answer.status,
             )
+        if progress is not None:
+            progress.indexing(len(items))
         repositories = [repo for repo in map(Repository.from_api, items) if repo is not None]
         if len(repositories) != len(items):
             log.warning(

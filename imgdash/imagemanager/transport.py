@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Self
+from collections.abc import Callable
+from typing import Protocol, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +43,22 @@ DEFAULT_MAX_REPOSITORIES = 200_000
 # Error pages and mutation answers ("OK", or nothing) are read only this far.
 SMALL_BODY_LIMIT = 64 * 1024
 _CHUNK = 256 * 1024
+
+#: Told the bytes of a body received so far, and the total when the answer declared it.
+OnReceived = Callable[[int, "int | None"], None]
+
+
+class ListProgress(Protocol):
+    """What a caller may learn while the repository list arrives (see ``list_repositories``).
+
+    ``receiving`` is called as the body arrives, about every 256 KiB and once at its end;
+    ``indexing`` once the whole body is in (``None``), then with the number of repositories
+    once it is parsed. Both run in the calling thread and should return quickly.
+    """
+
+    def receiving(self, received: int, total: int | None) -> None: ...
+
+    def indexing(self, repositories: int | None) -> None: ...
 
 
 def _check_settings(
@@ -170,8 +187,13 @@ class ClusterTransport:
         headers: dict[str, str] | None = None,
         auth: requests.auth.AuthBase | None = None,
         secrets: tuple[str, ...] = (),
+        on_received: OnReceived | None = None,
     ) -> Answer:
-        """Send one request (GETs: retried by the adapter), read the body, map failures."""
+        """Send one request (GETs: retried by the adapter), read the body, map failures.
+
+        ``on_received(bytes so far, declared total or None)`` is called for each chunk of a
+        successful answer's body (at most every 256 KiB) and once when it is complete.
+        """
         call = Call(
             operation,
             method,
@@ -204,7 +226,7 @@ class ClusterTransport:
 
             with response:
                 try:
-                    answer = self._read(call, response, deadline)
+                    answer = self._read(call, response, deadline, on_received)
                 except ImageManagerError as err:
                     _log_failure(method, target, err, started)
                     raise
@@ -225,7 +247,13 @@ class ClusterTransport:
                 raise refusal
             return answer
 
-    def _read(self, call: Call, response: requests.Response, deadline: Deadline) -> Answer:
+    def _read(
+        self,
+        call: Call,
+        response: requests.Response,
+        deadline: Deadline,
+        on_received: OnReceived | None = None,
+    ) -> Answer:
         """Read the body under the size cap and the deadline; a broken read is a transport
         failure."""
         status = response.status_code
@@ -238,6 +266,11 @@ class ClusterTransport:
         declared = response.headers.get("Content-Length", "")
         if strict and declared.isdigit() and int(declared) > limit:
             raise too_large(call, status, int(declared), limit)
+        # A compressed answer's length is not the length of what we count: then no total.
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        total = int(declared) if declared.isdigit() and not encoded else None
+        if status >= 300:
+            on_received = None  # an error page is no progress
         # The body sits only in the answer, whose repr hides it: it may echo secrets.
         answer = Answer(
             call.operation, call.repository, status, _media_type(response), secrets=self._secrets()
@@ -250,6 +283,8 @@ class ClusterTransport:
                         raise too_large(call, status, None, limit)
                     del answer.body[limit:]
                     break
+                if on_received is not None:
+                    on_received(len(answer.body), total)
         except requests.exceptions.ContentDecodingError:
             if deadline.expired and status < 300:
                 raise deadline_passed(call, answered=status) from None
@@ -263,6 +298,8 @@ class ClusterTransport:
         # A body without a length that was cut at the deadline looks complete: it is not.
         if deadline.expired and status < 300:
             raise deadline_passed(call, answered=status)
+        if on_received is not None:
+            on_received(len(answer.body), len(answer.body))
         return answer
 
 

@@ -10,16 +10,28 @@ A copy belongs to the credential it was fetched with: it is served only while th
 (same row, same token, same connection) is the user's, and it is dropped when the cluster
 refuses the list (401 or 403: what the user may see has changed) and whenever the credential
 is saved or deleted (connect, disconnect, stale; see signals.py).
+
+The list page does not wait for a large registry (`list_index`): the request that claims the
+fetch runs it in a background thread of the web process and every page waiting for it answers
+after at most IMGDASH_LIST_WAIT seconds with the fetch's progress, which the fetch writes to
+the cache as it goes. The fetch is a read whose only audience is the pages waiting for it, so
+it belongs to the web process rather than the job queue: it never queues behind long jobs, it
+works without a worker, and if the process dies with it, its claim expires and the next page
+view simply starts it again. Other callers (`repository_index`) still fetch in their request.
 """
 
+import logging
+import secrets
+import threading
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 
-from imgdash.clusters.services import credential_for
+from imgdash.clusters.services import NeedsConnection, credential_for, user_client
 from imgdash.imagemanager import (
     Forbidden,
     ImageManagerError,
@@ -28,10 +40,17 @@ from imgdash.imagemanager import (
     namespace_of,
     short_name_of,
 )
+from imgdash.imagemanager.errors import LIST_REPOSITORIES
 from imgdash.repositories import locks
+
+logger = logging.getLogger("imgdash.repositories")
 
 KEEP_LAST_GOOD = 24 * 3600
 WAIT_STEP = 0.05
+# A running fetch writes its progress to the cache at most this often.
+PROGRESS_EVERY = 0.25
+# How long the outcome of a failed fetch stays readable to the pages that were waiting for it.
+KEEP_FAILURE = 300
 
 
 class Entry(NamedTuple):
@@ -138,9 +157,8 @@ def repository_index(user, cluster, client, refresh=False):
     stored = _stored(user, cluster, owner)
     if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
         return _snapshot(stored)
-    lock = _key(user, cluster) + ":fetching"
-    # No fetch outlives the list's deadline (retries included), so neither does its claim.
-    lock_timeout = settings.IMAGEMANAGER_LIST_DEADLINE + settings.IMAGEMANAGER_CONNECT_TIMEOUT
+    lock = _claim_key(user, cluster)
+    lock_timeout = _claim_timeout()
     if locks.claim(lock, timeout=lock_timeout):
         return _fetch_claimed(user, cluster, owner, client, stored, lock)
     if stored:
@@ -216,3 +234,193 @@ def _update(user, cluster, name, change):
 
 def drop_index(user, cluster):
     cache.delete(_key(user, cluster))
+
+
+# --------------------------------------------------------------------------------------
+# The list page: the fetch in the background, and its progress
+
+# A fetch receives the answer, reads it (JSON), indexes its repositories, then is done or failed.
+RECEIVING, READING, INDEXING = "receiving", "reading", "indexing"
+DONE, FAILED = "done", "failed"
+
+
+@dataclass(slots=True)
+class Fetch:
+    """A fetch of the list, as the pages waiting for it show it."""
+
+    id: str  # "" for a fetch that has not said anything yet
+    stage: str = RECEIVING
+    received: int = 0  # bytes of the answer so far
+    total: int | None = None  # bytes in all, when the cluster said so
+    repositories: int | None = None  # once the answer is in and read
+    error: ImageManagerError | None = None  # when it failed
+
+    @property
+    def running(self):
+        return self.stage in (RECEIVING, READING, INDEXING)
+
+
+_FETCH_FIELDS = Fetch.__slots__
+
+
+class ListState(NamedTuple):
+    snapshot: Snapshot | None  # the copy to show: None while the first fetch runs
+    fetch: Fetch | None  # the fetch still running, whose progress to show
+
+
+def list_index(user, cluster, refresh=False, fetch_id="", wait=None):
+    """What the list page shows now, never waiting on the cluster longer than `wait` seconds
+    (IMGDASH_LIST_WAIT by default): a ListState.
+
+    A fresh copy (unless `refresh`) is shown at once. Otherwise the fetch already running is
+    joined, or one is started in the background, and waited for up to `wait` seconds: ended,
+    its copy; still running, the copy there was (or None) with the fetch. `fetch_id` names the
+    fetch a page is following: while it runs, the page's copy keeps its progress note; when it
+    failed, its error is set on the copy, or raised when there is none, rather than a new fetch
+    started. 401 and 403 drop the copy and are raised.
+    """
+    wait = settings.REPOSITORY_LIST_WAIT if wait is None else wait
+    owner = _owner(user, cluster)
+    stored = _stored(user, cluster, owner)
+    followed = _read_fetch(user, cluster, owner) if fetch_id else None
+    if followed is not None and followed.id == fetch_id:
+        if followed.stage == FAILED:
+            return _failed(stored, followed.error)
+        if stored and followed.running and not refresh:
+            return ListState(_snapshot(stored), followed)
+    if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
+        return ListState(_snapshot(stored), None)
+    fetch = _start_or_join(user, cluster, owner)
+    return _await(user, cluster, owner, stored, fetch, wait)
+
+
+def _start_or_join(user, cluster, owner):
+    """The fetch to wait for: a new one in the background if we claim it, else the running one."""
+    lock = _claim_key(user, cluster)
+    if not locks.claim(lock, timeout=_claim_timeout()):
+        running = _read_fetch(user, cluster, owner)
+        return running if running is not None and running.running else Fetch(id="")
+    try:
+        client, credential = user_client(user, cluster)
+    except NeedsConnection as reason:  # the credential went away since the page loaded it
+        locks.release(lock)
+        raise Unauthorized(str(reason), operation=LIST_REPOSITORIES) from None
+    fetch = Fetch(id=secrets.token_urlsafe(8))
+    reporter = _Reporter(user, cluster, credential_tag(credential), fetch)
+    reporter.write()
+    threading.Thread(
+        target=_fetch_in_background,
+        args=(reporter, client, lock),
+        name=f"repository-list-{cluster.pk}-{user.pk}",
+        daemon=True,
+    ).start()
+    return fetch
+
+
+def _await(user, cluster, owner, stored, fetch, wait):
+    """Wait up to `wait` seconds for `fetch` to end; see list_index."""
+    lock = _claim_key(user, cluster)
+    deadline = time.monotonic() + wait
+    while True:
+        # Looked at before the rest: a fetch stores its copy and outcome, then releases.
+        claimed = locks.is_claimed(lock)
+        current = _read_fetch(user, cluster, owner)
+        if current is not None and (current.id == fetch.id or (not fetch.id and current.running)):
+            fetch = current
+        if fetch.stage == FAILED:
+            return _failed(stored, fetch.error)
+        latest = _stored(user, cluster, owner)
+        if latest and (stored is None or latest[0] != stored[0]):
+            return ListState(_snapshot(latest), None)
+        if not claimed:
+            # The fetch ended with nothing for us (its process died, or it was another page's
+            # fetch in its own request that failed there): start one ourselves.
+            fetch = _start_or_join(user, cluster, owner)
+        if time.monotonic() >= deadline:
+            return ListState(_snapshot(stored) if stored else None, fetch)
+        time.sleep(WAIT_STEP)
+
+
+def _failed(stored, error):
+    if stored is None or isinstance(error, Unauthorized | Forbidden):
+        raise error
+    snapshot = _snapshot(stored)
+    snapshot.error = error
+    return ListState(snapshot, None)
+
+
+def _fetch_in_background(reporter, client, lock):
+    user, cluster = reporter.user, reporter.cluster
+    try:
+        with client:
+            repositories = client.list_repositories(progress=reporter)
+        entries = [entry_for(repository) for repository in repositories]
+        _store(user, cluster, reporter.owner, entries, time.time())
+        reporter.end(DONE)
+    except (Unauthorized, Forbidden) as error:
+        drop_index(user, cluster)
+        reporter.end(FAILED, error)
+    except ImageManagerError as error:
+        reporter.end(FAILED, error)
+    except Exception:
+        logger.exception("Fetching the repository list of %s failed", cluster.slug)
+        reporter.end(
+            FAILED,
+            ImageManagerError(
+                "imgdash failed while reading the repository list (the server log has the "
+                "details). Try again.",
+                operation=LIST_REPOSITORIES,
+            ),
+        )
+    finally:
+        locks.release(lock)
+        connections.close_all()  # this thread's own, if anything opened one
+
+
+class _Reporter:
+    """A fetch's progress (an imagemanager ListProgress), written where the pages read it."""
+
+    def __init__(self, user, cluster, owner, fetch):
+        self.user, self.cluster, self.owner, self.fetch = user, cluster, owner, fetch
+        self._written = 0.0
+
+    def receiving(self, received, total):
+        self.fetch.received, self.fetch.total = received, total
+        if time.monotonic() - self._written >= PROGRESS_EVERY:
+            self.write()
+
+    def indexing(self, repositories):
+        self.fetch.stage = READING if repositories is None else INDEXING
+        self.fetch.repositories = repositories
+        self.write()
+
+    def end(self, stage, error=None):
+        self.fetch.stage, self.fetch.error = stage, error
+        self.write()
+
+    def write(self):
+        self._written = time.monotonic()
+        value = {"owner": self.owner} | {name: getattr(self.fetch, name) for name in _FETCH_FIELDS}
+        cache.set(
+            _progress_key(self.user, self.cluster), value, timeout=_claim_timeout() + KEEP_FAILURE
+        )
+
+
+def _read_fetch(user, cluster, owner):
+    value = cache.get(_progress_key(user, cluster))
+    if not (isinstance(value, dict) and value.get("owner") == owner):
+        return None
+    return Fetch(**{name: value.get(name) for name in _FETCH_FIELDS})
+
+
+def _claim_key(user, cluster):
+    return _key(user, cluster) + ":fetching"
+
+
+def _progress_key(user, cluster):
+    return _key(user, cluster) + ":progress"
+
+
+def _claim_timeout():
+    # No fetch outlives the list's deadline (retries included), so neither does its claim.
+    return settings.IMAGEMANAGER_LIST_DEADLINE + settings.IMAGEMANAGER_CONNECT_TIMEOUT

@@ -2,13 +2,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
 from imgdash.clusters.services import credential_for
 from imgdash.imagemanager import ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
-from imgdash.repositories.index import repository_index
+from imgdash.repositories.index import list_index, repository_index
 
 SCOPE_HELP = {
     "global": "Every namespace in the cluster can pull it.",
@@ -40,13 +41,17 @@ def valid_name_or_404(name):
 @cluster_client_view
 def repository_list(request, cluster, client):
     refresh = request.GET.get("refresh") == "1"
+    fetch_id = request.GET.get("fetch", "")[:32]
+    # A page following a fetch asks every second for its progress, and waits for nothing.
+    polling = bool(request.htmx) and request.htmx.target == "fetch-progress"
     full_q = request.GET.get("q", "")
     q = full_q[: search.MAX_QUERY_LENGTH]
     namespace = request.GET.get("namespace", "")[:100]
     scope = request.GET.get("scope", "")
     sort_key, descending = search.parse_sort(request.GET.get("sort", "name"))
     params = request.GET.copy()
-    params.pop("refresh", None)
+    for internal in ("refresh", "fetch", "stage"):
+        params.pop(internal, None)
     context = {
         "params": params,
         "cluster": cluster,
@@ -60,14 +65,36 @@ def repository_list(request, cluster, client):
         "page_sizes": search.PAGE_SIZES,
         "scope_help": SCOPE_HELP,
     }
+    template = fragment_or_page(request, "repositories/list.html", "results")
     try:
-        snapshot = repository_index(request.user, cluster, client, refresh=refresh)
+        snapshot, fetch = list_index(
+            request.user, cluster, refresh=refresh, fetch_id=fetch_id, wait=0 if polling else None
+        )
     except ImageManagerError as error:
-        template = fragment_or_page(request, "repositories/list.html", "results")
-        return upstream_error_response(request, template, context, error)
-    if refresh and not request.htmx and snapshot.error is None:
-        # Refreshed: land on the same list without the refresh flag in the URL.
-        return redirect(f"{request.path}?{params.urlencode()}" if params else request.path)
+        response = upstream_error_response(request, template, context, error)
+        return _replacing_results(response) if polling else response
+    context["fetch"] = fetch
+    if polling and fetch is not None:
+        context["announce"] = request.GET.get("stage") != fetch.stage
+        return render(request, "repositories/list.html#fetch_progress", context)
+    if refresh and not request.htmx and (snapshot is None or snapshot.error is None):
+        # Refreshed, or refreshing: the same list without the refresh flag in the URL.
+        follow = params.copy()
+        if fetch is not None:
+            follow["fetch"] = fetch.id
+        return redirect(f"{request.path}?{follow.urlencode()}" if follow else request.path)
+    if snapshot is not None:
+        context.update(_results(request, snapshot, full_q, namespace, scope, sort_key, descending))
+    if "#" not in template or polling:  # the namespace filter sits outside the results fragment
+        context["namespaces"] = sorted({e.namespace for e in snapshot.entries}) if snapshot else []
+        context["namespaces_oob"] = polling
+    response = render(request, template, context)
+    if refresh:
+        response["HX-Replace-Url"] = f"{request.path}?{params.urlencode()}"
+    return _replacing_results(response) if polling else response
+
+
+def _results(request, snapshot, full_q, namespace, scope, sort_key, descending):
     query = search.parse_query(full_q, namespace, scope)
     found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
     page = search.paginate(
@@ -75,16 +102,13 @@ def repository_list(request, cluster, client):
         search.parse_page(request.GET.get("page")),
         search.parse_page_size(request.GET.get("per_page")),
     )
-    context.update(
-        {"snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries)}
-    )
-    template = fragment_or_page(request, "repositories/list.html", "results")
-    if "#" not in template:  # the namespace filter sits outside the results fragment
-        context["namespaces"] = sorted({e.namespace for e in snapshot.entries})
-    response = render(request, template, context)
-    if refresh:
-        response["HX-Replace-Url"] = f"{request.path}?{params.urlencode()}"
-    return response
+    return {"snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries)}
+
+
+def _replacing_results(response):
+    """A polling page's answer once its fetch ended: the results (or the error) replace the
+    progress view."""
+    return reswap(retarget(response, "#results"), "outerHTML")
 
 
 @require_GET

@@ -158,6 +158,16 @@ def test_a_dripped_body_stops_when_the_client_hangs_up(emulator, bearer):
     assert emulator.wait_idle(timeout=5)
 
 
+def test_rate_sends_the_whole_answer_paced(emulator, bearer):
+    expected = client.get(emulator.url + LIST, headers=bearer()).content
+    emulator.faults.add(path=LIST, rate=len(expected) * 2)
+    head, body = raw_request(emulator, LIST, bearer()["Authorization"])
+
+    assert head.startswith("HTTP/1.1 200 OK")
+    assert content_length(head) == len(expected)
+    assert body == expected
+
+
 def _auth(bearer):
     return f"Authorization: {bearer()['Authorization']}\r\n"
 
@@ -294,6 +304,8 @@ def test_faults_given_at_start_are_active(start_emulator):
         {"drip": 0},
         {"drip": "1"},
         {"drip": 0.1, "truncate": True},
+        {"rate": 10},
+        {"rate": 4096, "drip": 0.1},
         {"colour": "red"},
         [],
     ],
