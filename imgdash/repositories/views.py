@@ -9,7 +9,7 @@ from imgdash.clusters.decorators import cluster_client_view, upstream_error_resp
 from imgdash.clusters.services import credential_for
 from imgdash.imagemanager import ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
-from imgdash.repositories.index import list_index, repository_index
+from imgdash.repositories.index import list_index
 
 SCOPE_HELP = {
     "global": "Every namespace in the cluster can pull it.",
@@ -160,10 +160,17 @@ STORAGE_SORTS = {key for key, _, _ in STORAGE_COLUMNS}
 @cluster_client_view
 def storage(request, cluster, client):
     context = {"cluster": cluster, "nav_section": "storage"}
+    fetch_id = request.GET.get("fetch", "")[:32]
     try:
-        snapshot = repository_index(request.user, cluster, client)
+        # Like the list: a cold registry answers with the fetch's progress, not a long wait.
+        snapshot, fetch = list_index(
+            request.user, cluster, fetch_id=fetch_id, wait=0 if request.htmx else None
+        )
     except ImageManagerError as error:
         return upstream_error_response(request, "repositories/storage.html", context, error)
+    if snapshot is None:
+        context.update({"fetch": fetch, "sort": request.GET.get("sort", "-size")[:20]})
+        return render(request, "repositories/storage.html", context)
     rows = search.namespace_totals(snapshot.entries)
     sort = request.GET.get("sort", "-size")
     key = sort.lstrip("-")

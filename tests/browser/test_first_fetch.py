@@ -85,3 +85,23 @@ def test_a_first_load_shows_bytes_then_indexing_then_the_list(
     expect(page.locator("#namespace option[value='team-a']")).to_have_count(1)
     get_lists = [r for r in large_registry.requests if r.path.endswith("/repositories")]
     assert len(get_lists) == 1
+
+
+def test_the_storage_page_of_a_cold_registry_fills_in_by_itself(
+    page, make_user, sign_in, cluster, emulator, settings
+):
+    from imgdash.clusters.services import save_credential
+
+    settings.REPOSITORY_LIST_WAIT = 1
+    user = make_user("vera", "Viewer")
+    sign_in(user)
+    save_credential(user, cluster, emulator.issue_id_token("admin"))
+    emulator.faults.add(path=r"/repositories$", latency=3, times=1)
+
+    page.goto(f"/clusters/{cluster.slug}/storage/")
+
+    expect(page.locator("#storage-progress h2")).to_contain_text("Fetching the repository list")
+    expect(page.locator("#storage-progress progress")).to_have_count(1)
+    expect(page.locator("#storage-table tbody tr").first).to_be_visible(timeout=60_000)
+    expect(page.locator("#storage-progress")).to_have_count(0)
+    expect(page.locator("#storage-chart")).to_be_visible()

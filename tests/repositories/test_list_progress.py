@@ -212,3 +212,47 @@ def test_a_fetch_whose_process_died_is_started_again_by_the_next_page(
 
     assert len(rows(response)) == 50
     assert len(list_calls(emulator)) == 1
+
+
+def storage_poll_url(response):
+    found = re.search(r'id="storage-progress"[^>]*?hx-get="([^"]+)"', response.content.decode())
+    assert found, "no progress card in this answer"
+    return html.unescape(found.group(1))
+
+
+def test_the_storage_page_of_a_cold_registry_shows_progress_then_the_totals(
+    client, viewer, cluster, emulator, short_wait
+):
+    emulator.faults.add(path=LIST, latency=4)
+
+    first = client.get(f"/clusters/{cluster.slug}/storage/?sort=namespace")
+
+    assert first.status_code == 200
+    assert "Fetching the repository list" in first.content.decode()
+    assert 'id="storage-table"' not in first.content.decode()
+    deadline = time.monotonic() + 60
+    response = first
+    while 'id="storage-progress"' in response.content.decode():
+        assert time.monotonic() < deadline, "the progress card never ended"
+        time.sleep(0.2)
+        response = client.get(storage_poll_url(response), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert 'id="storage-table"' in response.content.decode()
+    assert len(list_calls(emulator)) == 1
+
+
+def test_a_storage_page_whose_fetch_fails_shows_the_error_and_stops_asking(
+    client, viewer, cluster, emulator, short_wait
+):
+    emulator.faults.add(path=LIST, latency=2, status=500, body="image manager exploded")
+
+    response = client.get(f"/clusters/{cluster.slug}/storage/")
+    deadline = time.monotonic() + 60
+    while 'id="storage-progress"' in response.content.decode():
+        assert time.monotonic() < deadline, "the progress card never ended"
+        time.sleep(0.2)
+        response = client.get(storage_poll_url(response), headers={"HX-Request": "true"})
+
+    assert response.status_code >= 500
+    assert "HTTP 500" in response.content.decode()
+    assert len(list_calls(emulator)) == 1  # the poll reported the failure, it did not retry
