@@ -1,5 +1,6 @@
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,6 +18,30 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 PASSWORD = "correct-horse-battery-staple"
+
+
+def make_ca_pem(common_name="test CA"):
+    """A new self-signed CA certificate (PEM): a CA bundle that is not the cluster's."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def fresh_process_env(**overrides):

@@ -1,40 +1,16 @@
 """Tokens are bound to the endpoint they were connected to; only an endpoint change drops
 them."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.core.management import call_command
 
 from imgdash.audit.models import AuditEvent
 from imgdash.clusters.models import Cluster, Credential, compute_endpoint_fingerprint
+from tests.conftest import make_ca_pem
 
 pytestmark = pytest.mark.django_db
 
 API = "/image-manager/api/v1"
-
-
-def ca_pem(common_name="test CA"):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def admin_form(cluster, **changes):
@@ -81,7 +57,7 @@ def test_saving_a_cluster_unchanged_keeps_tokens_and_logs_nothing(admin_client, 
 def test_the_same_ca_bundle_with_other_line_endings_is_no_change(
     make_user, connect, cluster, admin_client
 ):
-    pem = ca_pem()
+    pem = make_ca_pem()
     Cluster.objects.filter(pk=cluster.pk).update(ca_pem=pem)
     cluster.refresh_from_db()
     user = make_user("vera", "Viewer")
@@ -96,9 +72,9 @@ def test_the_same_ca_bundle_with_other_line_endings_is_no_change(
 
 def test_another_ca_bundle_is_a_change():
     url = f"https://m.example.com:8443{API}"
-    assert compute_endpoint_fingerprint(url, ca_pem("a"), True) != compute_endpoint_fingerprint(
-        url, ca_pem("b"), True
-    )
+    assert compute_endpoint_fingerprint(
+        url, make_ca_pem("a"), True
+    ) != compute_endpoint_fingerprint(url, make_ca_pem("b"), True)
     assert compute_endpoint_fingerprint(url, "", True) != compute_endpoint_fingerprint(
         url, "", False
     )

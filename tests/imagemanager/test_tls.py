@@ -1,14 +1,9 @@
 """HTTPS against the emulator: the cluster's CA (as PEM text) passes, anything else fails
 with an error that says to check the CA bundle."""
 
-import datetime
 import warnings
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from imgdash.emulator.server import EmulatorServer
 from imgdash.imagemanager import (
@@ -18,24 +13,7 @@ from imgdash.imagemanager import (
     Unavailable,
     ssl_context_from_pem,
 )
-
-
-def make_ca_pem(common_name="Some Other Cluster CA"):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+from tests.conftest import make_ca_pem
 
 
 @pytest.fixture(scope="module")

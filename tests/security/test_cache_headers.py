@@ -17,14 +17,6 @@ def directives(response):
     return {part.strip() for part in response.get("Cache-Control", "").split(",") if part}
 
 
-@pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
 @pytest.mark.parametrize(
     "url",
     [

@@ -1,40 +1,16 @@
 """Registering, changing and deleting a cluster are in the action log, old → new, whoever does
 it: an admin in the admin, or the `add_cluster` command."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from django.core.management import call_command
 
 from imgdash.audit.models import AuditEvent
 from imgdash.clusters.models import Cluster, Credential
+from tests.conftest import make_ca_pem
 
 pytestmark = pytest.mark.django_db
 
 API = "/image-manager/api/v1"
-
-
-def ca_pem(common_name="test CA"):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def events(action):
@@ -58,7 +34,7 @@ def admin_form(cluster, **changes):
 def test_an_admin_changing_a_cluster_is_logged_old_to_new(admin_client, cluster, emulator):
     old_url = cluster.api_url
     new_url = f"https://other.example.com:8443{API}"
-    pem = ca_pem("other CA")
+    pem = make_ca_pem("other CA")
 
     response = admin_client.post(
         f"/admin/clusters/cluster/{cluster.pk}/change/",
@@ -105,7 +81,7 @@ def test_an_admin_registering_a_cluster_is_logged(admin_client):
 def test_add_cluster_and_its_update_are_logged_with_the_command_as_actor(tmp_path):
     call_command("add_cluster", "edge", f"https://edge.example.com:8443{API}")
     ca = tmp_path / "icp-router.crt"
-    ca.write_text(ca_pem("edge CA"))
+    ca.write_text(make_ca_pem("edge CA"))
     call_command(
         "add_cluster",
         "edge",

@@ -19,14 +19,6 @@ NAME = "team-a/orders-api"
 
 
 @pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def deadlines(settings):
     """Short deadlines, and a read timeout long enough never to be what ends a call."""
     settings.IMAGEMANAGER_READ_TIMEOUT = 30
