@@ -14,6 +14,7 @@ API = "/image-manager/api/v1"
 
 
 def admin_form(cluster, **changes):
+    """The admin's change form for `cluster` as it stands, with `changes`."""
     form = {
         "name": cluster.name,
         "slug": cluster.slug,

@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from imgdash.audit.models import AuditEvent
 from imgdash.clusters.models import Cluster, Credential
+from tests.clusters.test_endpoint_binding import admin_form
 from tests.conftest import make_ca_pem
 
 pytestmark = pytest.mark.django_db
@@ -15,20 +16,6 @@ API = "/image-manager/api/v1"
 
 def events(action):
     return list(AuditEvent.objects.filter(action=action).order_by("pk"))
-
-
-def admin_form(cluster, **changes):
-    form = {
-        "name": cluster.name,
-        "slug": cluster.slug,
-        "api_url": cluster.api_url,
-        "ca_pem": cluster.ca_pem,
-        "verify_tls": "on",
-        "registry": cluster.registry,
-        "_save": "Save",
-    }
-    form.update(changes)
-    return form
 
 
 def test_an_admin_changing_a_cluster_is_logged_old_to_new(admin_client, cluster, emulator):
