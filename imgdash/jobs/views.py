@@ -85,6 +85,8 @@ def job_detail(request, job_id):
         "finished": job.state in FINISHED,
         "nav_section": "jobs",
     }
+    # The last poll (the job finished) also swaps the buttons, outside the polled part, once.
+    context["oob"] = bool(request.htmx) and context["finished"]
     return render(request, _fragment_or_page(request, "jobs/detail.html", "progress"), context)
 
 
