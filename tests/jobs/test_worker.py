@@ -212,3 +212,22 @@ def test_a_killed_worker_leaves_the_truth_and_resume_sends_each_repository_once(
     assert job.items.get(pk=in_flight.pk).state == "unknown"  # never sent again
     assert all(emulator.repositories.get(name) is None for name in not_attempted)
     assert [e.details["items"] for e in rows("job.resume")] == [len(not_attempted)]
+
+
+def test_two_jobs_in_two_workers_share_the_clusters_concurrency(
+    client, operator, cluster, emulator, start_worker
+):
+    first = confirm_bulk_delete(client, cluster, team_names(emulator, "team-a", 6))
+    second = confirm_bulk_delete(client, cluster, team_names(emulator, "team-b", 6))
+    emulator.faults.add(method="DELETE", path="/repositories/", latency=1)
+    start_worker(delete_concurrency=2)
+    start_worker(delete_concurrency=2)
+    wait_for(lambda: finished(first) and finished(second), message="both jobs to finish")
+
+    assert first.state == second.state == "done"
+    arrivals = sorted(r.time for r in emulator.requests if r.method == "DELETE")
+    assert len(arrivals) == 12
+    # A slot is free again only after its delete was answered (1 s after it arrived), so
+    # more than 2 arrivals within 0.9 s would mean more than 2 deletes in flight at once.
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 0.9) for start in arrivals)
+    assert busiest <= 2
