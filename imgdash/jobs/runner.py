@@ -21,8 +21,10 @@ noticed by services.notice_interrupted.
 """
 
 import logging
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -53,6 +55,10 @@ from imgdash.jobs.services import (
 logger = logging.getLogger("imgdash.jobs")
 
 SLOT_WAIT = 0.1
+STOPPED_WORKER = (
+    "Its worker was stopped (a restart or shutdown) before it finished. Resume it to send "
+    "the repositories not attempted."
+)
 
 
 class JobStopped(Exception):
@@ -104,12 +110,23 @@ class _Run:
     def go(self):
         if self.job.owner is None or self.job.cluster is None:
             self._stop_because("Its owner's account or its cluster was removed.")
-        else:
-            with ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool:
-                futures = [pool.submit(self._work, n) for n in range(self.concurrency)]
+            return self._finish()
+        interrupted = None
+        with (
+            _stop_on_shutdown(self),
+            ThreadPoolExecutor(self.concurrency, thread_name_prefix="job") as pool,
+        ):
+            futures = [pool.submit(self._work, n) for n in range(self.concurrency)]
+            try:
                 while wait(futures, timeout=beat_every()).not_done:
                     self._beat()
-        return self._finish()
+            except BaseException as error:  # a forced stop (SystemExit): nothing new starts
+                self._stop_because(STOPPED_WORKER)
+                interrupted = error
+        state = self._finish()
+        if interrupted is not None:
+            raise interrupted
+        return state
 
     def _stop_because(self, reason):
         with self.lock:
@@ -217,6 +234,33 @@ class _Run:
         job.refresh_from_db()
         log_finish(self.origin, job, state)
         return state
+
+
+@contextmanager
+def _stop_on_shutdown(run):
+    """While the job runs in a worker's main thread, SIGTERM or SIGINT (a restart, a deploy,
+    Ctrl-C) stops it before its next item, resumable, instead of waiting for its end; the
+    worker's own handler still runs (it exits once the task returns)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(number, frame):
+        run._stop_because(STOPPED_WORKER)
+        handler = previous[number]
+        if callable(handler):
+            handler(number, frame)
+        elif handler == signal.SIG_DFL:
+            raise KeyboardInterrupt if number == signal.SIGINT else SystemExit(128 + number)
+
+    for number in previous:
+        signal.signal(number, stop)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _link_intent(item, intent):

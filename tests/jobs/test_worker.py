@@ -231,3 +231,25 @@ def test_two_jobs_in_two_workers_share_the_clusters_concurrency(
     # more than 2 arrivals within 0.9 s would mean more than 2 deletes in flight at once.
     busiest = max(sum(1 for t in arrivals if start <= t < start + 0.9) for start in arrivals)
     assert busiest <= 2
+
+
+def test_a_worker_told_to_stop_ends_its_job_resumable_before_the_next_repository(
+    client, operator, cluster, emulator, start_worker
+):
+    names = team_names(emulator, "team-a", 8)
+    emulator.faults.add(method="DELETE", path="/repositories/", latency=1)
+    job = confirm_bulk_delete(client, cluster, names)
+    worker = start_worker(delete_concurrency=1)
+    wait_for(lambda: job.items.filter(state="deleted").exists(), message="a first delete")
+
+    worker.process.terminate()  # SIGTERM, as systemd or a deploy sends it
+    assert worker.process.wait(timeout=60) == 0, worker.output()
+
+    job.refresh_from_db()
+    assert job.state == "failed" and "Its worker was stopped" in job.message
+    sent = deletes(emulator)
+    by_name = items(job)
+    assert {by_name[name].state for name in sent} == {"deleted"}  # the one in flight finished
+    assert {by_name[n].state for n in names if n not in sent} == {"not_attempted"}
+    assert len(sent) < len(names)
+    assert "Resume: send the" in client.get(f"/jobs/{job.pk}/").content.decode()
