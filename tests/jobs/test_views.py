@@ -154,3 +154,13 @@ def test_a_slot_whose_holder_died_frees_itself_when_its_lease_ends(cluster):
 @pytest.mark.parametrize("job_id", ["99999999999999999999999", "0"])
 def test_odd_job_ids_are_not_found(client, operator, job_id):
     assert client.get(f"/jobs/{job_id}/").status_code == 404
+
+
+def test_the_action_log_shows_the_rows_of_one_job(client, operator, cluster, emulator):
+    first = confirm_bulk_delete(client, cluster, team_names(emulator, "team-a", 1))
+    second = confirm_bulk_delete(client, cluster, team_names(emulator, "team-b", 1))
+    page = client.get(f"/jobs/{first.pk}/").content.decode()
+    assert f'href="/audit/?job={first.pk}"' in page
+    log = client.get(f"/audit/?job={first.pk}").content.decode()
+    assert f"job {first.pk}" in log and f"job {second.pk}" not in log
+    assert client.get("/audit/?job=nonsense").status_code < 500
