@@ -157,8 +157,9 @@ def test_a_killed_worker_is_shown_and_resuming_deletes_none_twice(
     unknown = list(job.items.filter(state="unknown").values_list("target", flat=True))
     assert unknown
     for name in unknown:
-        row = page.locator("#job-items tr").filter(has_text=name)
-        expect(row).to_contain_text("outcome unknown")
+        # The row whose name cell is exactly this name (one name can be another's prefix).
+        cell = page.locator("td.repo-name", has_text=re.compile(f"^{re.escape(name)}$"))
+        expect(page.locator("#job-items tr", has=cell)).to_contain_text("outcome unknown")
     emulator.faults.clear()
     page.locator("#job-resume").click()
     expect(page.locator(".messages")).to_contain_text("never sent are queued again")
