@@ -164,10 +164,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    # Django's Tasks API (the django-tasks backport) and its queue in our own database.
+    "django_tasks",
+    "django_tasks_db",
     # imgdash's apps, lowest layer first: each imports only those above it in this list.
     "imgdash.audit",
     "imgdash.accounts",
     "imgdash.clusters",
+    # Jobs sit between clusters and repositories: repositories' tasks make and run jobs.
+    "imgdash.jobs",
     "imgdash.repositories",
     "imgdash.core",
     "imgdash.emulator",
@@ -373,9 +378,24 @@ REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
 # progress view instead (the fetch goes on in the background): a small registry still shows
 # its list at once, a large one never holds a page.
 REPOSITORY_LIST_WAIT = envint("IMGDASH_LIST_WAIT", 2, minimum=0)
-# A bulk delete stops starting deletes after this many seconds of one request, below
-# gunicorn's default 30 s timeout (one call already under way may add its deadline).
+# No longer used: a bulk delete runs as a job in the worker, with no time limit of a request.
+# Still read (and checked) so that an environment that sets it keeps starting.
 BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)
+
+# Long work (bulk deletes) runs as jobs on Django's Tasks API, queued in the database and run
+# by `python manage.py db_worker` processes (as many as you like, on any machine that reaches
+# the database; they claim tasks with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# At most this many deletes in flight on one cluster, across every job and worker.
+DELETE_CONCURRENCY = envint("IMGDASH_DELETE_CONCURRENCY", 2, minimum=1)
+if DELETE_CONCURRENCY > 4:
+    raise ImproperlyConfigured(
+        f"IMGDASH_DELETE_CONCURRENCY must be 1 to 4, not {DELETE_CONCURRENCY}: more deletes "
+        "at once than that only loads the cluster's registry"
+    )
+# A running job whose worker has shown no sign of life for this many seconds is interrupted:
+# its worker died (or lost the database). Workers beat well within it, even during a slow call.
+JOB_STALE_AFTER = envint("IMGDASH_JOB_STALE_AFTER", 60, minimum=5)
 
 LOGGING = {
     "version": 1,

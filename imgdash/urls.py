@@ -34,6 +34,8 @@ urlpatterns = [
     path("clusters/", include("imgdash.clusters.urls")),
     # /clusters/<slug>/repositories/…, /status/, /storage/, /docker-token/
     path("clusters/<slug:slug>/", include("imgdash.repositories.urls")),
+    # /jobs/, /jobs/<id>/ and its cancel/ and resume/
+    path("jobs/", include("imgdash.jobs.urls")),
     path("audit/", include("imgdash.audit.urls")),
     path("admin/", admin.site.urls),
 ]

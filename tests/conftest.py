@@ -204,3 +204,113 @@ def _flush_past_the_action_logs_sqlite_triggers():
     operations.sql_flush = sql_flush
     yield
     operations.sql_flush = original
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the test database is a file, not memory: the jobs' worker process
+    (`manage.py db_worker`, started by tests/jobs and tests/browser) must see the database the
+    test writes, as a deployment's workers see the web's."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
+# --- The jobs' worker -------------------------------------------------------------------------
+
+
+def worker_database_url():
+    """DATABASE_URL of the database this test runs on, for a process of its own."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{params['NAME']}"
+    user, password = quote(params["USER"] or "", safe=""), quote(params["PASSWORD"] or "", safe="")
+    host, port = params["HOST"] or "127.0.0.1", params["PORT"] or 5432
+    return f"postgres://{user}:{password}@{host}:{port}/{params['NAME']}"
+
+
+class Worker:
+    """`python manage.py db_worker` in its own process, on this test's database."""
+
+    def __init__(self, tmp_path, **settings_env):
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.conf import settings
+
+        self.log_path = tmp_path / f"worker-{id(self)}.log"
+        env = fresh_process_env(
+            DATABASE_URL=worker_database_url(),
+            IMGDASH_DATA_DIR=str(tmp_path),
+            IMGDASH_TESTING="1",
+            DJANGO_SETTINGS_MODULE="imgdash.settings",
+            # The keys of this run: the worker decrypts the tokens the test stored.
+            IMGDASH_TOKEN_KEYS=",".join(settings.TOKEN_KEYS),
+            IMGDASH_AUDIT_KEY=",".join(settings.AUDIT_KEYS),
+            **{f"IMGDASH_{key.upper()}": str(value) for key, value in settings_env.items()},
+        )
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "--no-startup-delay"],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self):
+        """SIGKILL: the worker dies on the spot, as with a power cut or the OOM killer."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        import subprocess
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+    def output(self):
+        return self.log_path.read_text()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """start_worker(delete_concurrency=4, job_stale_after=5) -> a running Worker; each
+    keyword becomes IMGDASH_<KEYWORD> in its environment. Stopped after the test."""
+    workers = []
+
+    def start(**settings_env):
+        worker = Worker(tmp_path, **settings_env)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for(condition, timeout=60, interval=0.1, message="condition"):
+    """Poll `condition` until it returns something true; fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)

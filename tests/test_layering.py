@@ -1,6 +1,6 @@
 """The apps form layers, and imports only run down them.
 
-    imagemanager  <-  audit  <-  accounts  <-  clusters  <-  repositories  <-  core
+    imagemanager  <-  audit  <-  accounts  <-  clusters  <-  jobs  <-  repositories  <-  core
 
 A module may import its own app and any app to the left, never one to the right: a newcomer
 can read the apps bottom-up, and no change to a lower app can break because of a higher one.
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "imgdash"
-LAYERS = ["imagemanager", "audit", "accounts", "clusters", "repositories", "core"]
+LAYERS = ["imagemanager", "audit", "accounts", "clusters", "jobs", "repositories", "core"]
 
 
 def imported_modules(path):

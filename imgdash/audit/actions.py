@@ -19,6 +19,11 @@ ACTIONS = {
     "repository.delete": "Deleted repository",
     "repository.bulk_delete": "Deleted repository (bulk)",
     "access.denied": "Refused by imgdash (role)",
+    "job.enqueue": "Job queued",
+    "job.cancel": "Job cancel requested",
+    "job.resume": "Job resumed",
+    "job.interrupted": "Job interrupted (its worker stopped)",
+    "job.finish": "Job finished",
 }
 
 INTENT = "intent"

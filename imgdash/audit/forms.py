@@ -19,6 +19,8 @@ class LogFilterForm(forms.Form):
     outcome = forms.ChoiceField(required=False, choices=_choices(OUTCOMES, "Any outcome"))
     cluster = forms.ChoiceField(required=False)
     q = forms.CharField(required=False, max_length=200, label="Target or message")
+    # The rows one job produced (its own events and each request it sent name it).
+    job = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
     since = forms.DateField(
         required=False,
         input_formats=["%Y-%m-%d"],
@@ -65,6 +67,8 @@ class LogFilterForm(forms.Form):
             events = events.filter(cluster__slug=data["cluster"])
         if data["q"]:
             events = events.filter(Q(target__icontains=data["q"]) | Q(message__icontains=data["q"]))
+        if data["job"]:
+            events = events.filter(details__job=data["job"])
         if data["since"]:
             events = events.filter(created_at__gte=datetime.combine(data["since"], time(), UTC))
         if data["until"] and data["until"] < date.max:

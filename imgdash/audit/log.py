@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -125,9 +126,35 @@ def client_ip(request):
         return ""
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Who asked for some work, from where, in which request: kept with work that runs later
+    (a job in a worker), so the rows it logs name the same actor, client IP and request id.
+
+    Pass it wherever the log's functions take a request.
+    """
+
+    user: object
+    ip: str = ""
+    user_agent: str = ""
+    request_id: str = ""
+
+
+def origin_of(request):
+    """The Origin of `request`: its user and the facts the log records about it."""
+    return Origin(user=request.user, **_request_facts(request))
+
+
 def _request_facts(request):
     if request is None:
         return {"ip": "", "user_agent": "", "request_id": ""}
+    if isinstance(request, Origin):
+        request_id = request.request_id
+        return {
+            "ip": request.ip,
+            "user_agent": clean_text(request.user_agent, MAX_USER_AGENT),
+            "request_id": request_id if valid_request_id(request_id) else "",
+        }
     request_id = getattr(request, "request_id", "")
     return {
         "ip": client_ip(request),

@@ -6,4 +6,7 @@ class RepositoriesConfig(AppConfig):
     label = "repositories"
 
     def ready(self):
-        from imgdash.repositories import signals  # noqa: F401
+        from imgdash.jobs import kinds
+        from imgdash.repositories import signals, tasks  # noqa: F401
+
+        kinds.register("bulk_delete", tasks.bulk_delete)

@@ -54,9 +54,20 @@ def classify(error):
     return "refused"
 
 
-def perform(request, cluster, action, target, details, send):
-    """Log the intent (committed), call send(), log the outcome whatever happens."""
+def perform(request, cluster, action, target, details, send, before_send=None):
+    """Log the intent (committed), call send(), log the outcome whatever happens.
+
+    `request` may be an audit Origin (work running outside the request that asked for it).
+    `before_send(intent)`, if given, runs after the intent is committed and before the call.
+    """
     intent = record_intent(request, action, cluster=cluster, target=target, details=details)
+    if before_send is not None:
+        try:
+            before_send(intent)
+        except BaseException as error:
+            message = f"Not sent: imgdash error {type(error).__name__}"
+            record_outcome(intent, "failed", message=message)
+            raise
     try:
         send()
     except ImageManagerError as error:

@@ -4,9 +4,6 @@ Each is Operator-only (checked here, before any upstream call), CSRF-protected, 
 intent then outcome, and honest about what happened.
 """
 
-import time
-
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,6 +29,7 @@ from imgdash.imagemanager import (
     is_valid_repository_name,
     repository_scope,
 )
+from imgdash.jobs.services import start_job
 from imgdash.repositories import index
 from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
 from imgdash.repositories.logged_writes import classify, perform
@@ -39,15 +37,6 @@ from imgdash.repositories.views import SCOPE_HELP, fragment_or_page, valid_name_
 
 MAX_BULK = 500
 OUTCOME_STATUS = {"ok": 200, "refused": 409, "failed": 502, "unknown": 504}
-# Each bulk result's state (the template styles by it) and the label people read.
-BULK_RESULT_LABELS = {
-    "deleted": "deleted",
-    "gone": "already gone",
-    "refused": "refused by the cluster",
-    "failed": "failed",
-    "unknown": "outcome unknown",
-    "not_attempted": "not attempted",
-}
 
 
 def _detail_url(cluster, name):
@@ -213,13 +202,11 @@ def _to_list(request, cluster):
 @role_required(OPERATOR)
 @cluster_client_view
 def bulk_delete(request, cluster, client):
-    """Step 1 (no confirm_count): list what goes. Step 2: delete each in turn, report each.
+    """Step 1 (no confirm_count): list what goes. Step 2: queue one job that deletes each.
 
-    Step 2 stops before the next repository once IMGDASH_BULK_DELETE_BUDGET seconds have
-    passed since the request came, so the page answers before the server's own timeout;
-    the rest is offered for a fresh step 1. Nothing is sent or logged for the rest.
+    The job runs in the worker (repositories/tasks.py), so no request waits on the cluster and
+    closing the browser stops nothing; its page shows each repository's result as it comes.
     """
-    started = time.monotonic()
     names = list(dict.fromkeys(request.POST.getlist("repository")))
     context = {"cluster": cluster, "nav_section": "repositories"}
     if not names:
@@ -241,7 +228,7 @@ def bulk_delete(request, cluster, client):
             "total_size": sum(e.size for e in selected),
         }
     )
-    if "confirm_count" not in request.POST:
+    if "confirm_count" not in request.POST or not selected:
         context["confirmation"] = confirmation_token(request.user, "bulk-delete")
         return render(request, "repositories/bulk_delete.html", context)
     if request.POST.get("confirm_count", "").strip() != str(len(names)):
@@ -259,66 +246,22 @@ def bulk_delete(request, cluster, client):
             "This bulk delete was already submitted (or its form expired); nothing was sent again.",
         )
         return redirect(_list_url(cluster))
-    results = _delete_each(request, cluster, client, selected, started)
-    context["results"] = results
-    context["remaining"] = [row["entry"] for row in results if row.get("out_of_time")]
-    context["budget"] = settings.BULK_DELETE_BUDGET
-    return render(request, "repositories/bulk_delete.html", context)
-
-
-def _delete_each(request, cluster, client, selected, started):
-    results = []
-    token_refused = None
-    for position, entry in enumerate(selected):
-        # Never in the middle of a call; and the first always goes, so continuing progresses.
-        if position and time.monotonic() - started >= settings.BULK_DELETE_BUDGET:
-            results.append(
-                {
-                    "entry": entry,
-                    "state": "not_attempted",
-                    "outcome": BULK_RESULT_LABELS["not_attempted"],
-                    "message": "Not sent: this request's time was up. Continue below.",
-                    "out_of_time": True,
-                }
-            )
-            continue
-        if token_refused is not None:
-            results.append(
-                {
-                    "entry": entry,
-                    "state": "not_attempted",
-                    "outcome": BULK_RESULT_LABELS["not_attempted"],
-                    "message": "Not sent: the cluster stopped accepting your token.",
-                }
-            )
-            continue
-        result = perform(
-            request,
-            cluster,
-            "repository.bulk_delete",
-            entry.name,
-            {"tags": entry.tag_count, "size": entry.size},
-            lambda name=entry.name: client.delete_repository(name),
-        )
-        if result.ok or result.gone:
-            index.forget_repository(request.user, cluster, entry.name)
-        if isinstance(result.error, Unauthorized):
-            token_refused = result.error
-        # A machine state for the template's styling, beside the label a person reads.
-        state = "gone" if result.gone else "deleted" if result.ok else result.outcome
-        results.append(
-            {
-                "entry": entry,
-                "state": state,
-                "outcome": BULK_RESULT_LABELS[state],
-                "message": result.message,
-            }
-        )
-    if token_refused is not None:
-        mark_stale(request, credential_for(request.user, cluster), token_refused)
-    if any(r["state"] == "unknown" for r in results):
-        index.drop_index(request.user, cluster)
-    return results
+    job = start_job(
+        request,
+        kind="bulk_delete",
+        cluster=cluster,
+        parameters={"repositories": len(selected), "skipped_invalid": len(invalid)},
+        items=[(e.name, {"tags": e.tag_count, "size": e.size}) for e in selected],
+    )
+    messages.success(
+        request,
+        f"Deleting {len(selected)} repositor{'y' if len(selected) == 1 else 'ies'} as job "
+        f"{job.pk}. It goes on if you close this page; reopen it from Jobs.",
+    )
+    url = reverse("jobs:detail", args=[job.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
 
 
 def _docker_username(request, cluster):

@@ -115,7 +115,10 @@ def test_scope_changes_inline_in_a_list_row(operator_page, emulator):
     assert emulator.repositories.get(name)["scope"] == "global"
 
 
-def test_bulk_selection_with_shift_click_and_the_results_table(operator_page, emulator):
+def test_bulk_selection_with_shift_click_and_the_jobs_results(
+    operator_page, emulator, start_worker
+):
+    start_worker()
     page = operator_page
     page.goto("/clusters/emu/repositories/?q=ns:team-a&sort=name")
     boxes = page.locator("input[data-bulk]")
@@ -138,8 +141,11 @@ def test_bulk_selection_with_shift_click_and_the_results_table(operator_page, em
     page.fill("#confirm-count", "4")
     expect(confirm).to_be_enabled()
     confirm.click()
-    results = page.locator("#bulk-results tbody tr")
+    # The job's page, filled in by the worker as each delete is answered.
+    page.wait_for_url(re.compile(r"/jobs/\d+/$"))
+    results = page.locator("#job-items tbody tr")
     expect(results).to_have_count(4)
+    expect(page.locator("#job-state")).to_have_text("done", timeout=60_000)
     for i, name in enumerate(names):
         expect(results.nth(i)).to_contain_text(name)
         expect(results.nth(i)).to_contain_text("deleted")

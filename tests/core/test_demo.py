@@ -1,5 +1,6 @@
 """The newcomer's first command, run as a newcomer runs it: a fresh process, a fresh folder."""
 
+import re
 import socket
 import subprocess
 import sys
@@ -79,4 +80,15 @@ def test_demo_serves_the_sign_in_page_until_stopped(tmp_path):
         assert "Demo: this dashboard talks to the embedded Image Manager emulator" in page
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        output = process.communicate(timeout=30)[0].decode()
+    # It started one jobs worker, and stopped it with itself.
+    worker = re.search(r"manage.py db_worker, process (\d+)", output)
+    assert worker, output
+    assert not Path(f"/proc/{worker.group(1)}").exists() or _is_zombie(worker.group(1))
+
+
+def _is_zombie(pid):
+    try:
+        return " Z " in Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True

@@ -81,6 +81,10 @@ def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, compl
         ("IMGDASH_LOCKOUT_FAILURES", "0", "IMGDASH_LOCKOUT_FAILURES must be at least 1"),
         ("IMGDASH_LOCKOUT_COOLOFF", "15m", "IMGDASH_LOCKOUT_COOLOFF must be a whole number"),
         ("IMGDASH_SESSION_IDLE", "30", "IMGDASH_SESSION_IDLE must be at least 120"),
+        ("IMGDASH_DELETE_CONCURRENCY", "0", "IMGDASH_DELETE_CONCURRENCY must be at least 1"),
+        ("IMGDASH_DELETE_CONCURRENCY", "5", "IMGDASH_DELETE_CONCURRENCY must be 1 to 4"),
+        ("IMGDASH_DELETE_CONCURRENCY", "two", "IMGDASH_DELETE_CONCURRENCY must be a whole"),
+        ("IMGDASH_JOB_STALE_AFTER", "2", "IMGDASH_JOB_STALE_AFTER must be at least 5"),
     ],
 )
 def test_it_fails_loudly_on_nonsense(tmp_path, name, value, complaint):

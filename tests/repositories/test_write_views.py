@@ -7,6 +7,7 @@ from django.test import Client
 
 from imgdash.audit.models import AuditEvent
 from imgdash.clusters.models import Credential
+from imgdash.jobs.models import Job, JobItem
 
 pytestmark = pytest.mark.django_db
 
@@ -393,7 +394,7 @@ def team_names(emulator, owner, count):
     return [r["name"] for r in emulator.repositories.all() if r["owner"] == owner][:count]
 
 
-def test_bulk_delete_confirms_then_deletes_each_with_its_own_result(
+def test_bulk_delete_confirms_then_queues_one_job_and_sends_nothing_itself(
     client, operator, cluster, emulator
 ):
     names = team_names(emulator, "team-a", 3)
@@ -408,10 +409,29 @@ def test_bulk_delete_confirms_then_deletes_each_with_its_own_result(
     done = client.post(
         bulk_url(cluster), {"repository": names, "confirm_count": "3", "confirmation": token}
     )
-    result = done.content.decode()
-    assert result.count(">deleted</span>") == 3
-    assert all(emulator.repositories.get(name) is None for name in names)
-    assert [r[0] for r in rows("repository.bulk_delete")] == ["intent", "ok"] * 3
+    job = Job.objects.get()
+    assert done.status_code == 302 and done["Location"] == f"/jobs/{job.pk}/"
+    assert [item.target for item in job.items.order_by("position")] == names
+    assert job.state == "queued" and job.owner == operator and job.cluster == cluster
+    # The deletes are the worker's (tests/jobs/test_worker.py): this request sent none.
+    assert not writes(emulator, "DELETE")
+    assert all(emulator.repositories.get(name) is not None for name in names)
+    assert rows("repository.bulk_delete") == []
+    assert [r[:2] for r in rows("job.enqueue")] == [("ok", f"job {job.pk}")]
+
+
+def test_bulk_delete_with_htmx_redirects_the_browser_to_the_job(
+    client, operator, cluster, emulator
+):
+    names = team_names(emulator, "team-a", 1)
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    response = client.post(
+        bulk_url(cluster),
+        {"repository": names, "confirm_count": "1", "confirmation": token},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response["HX-Redirect"] == f"/jobs/{Job.objects.get().pk}/"
 
 
 def test_bulk_delete_wrong_count_deletes_nothing(client, operator, cluster, emulator):
@@ -424,40 +444,7 @@ def test_bulk_delete_wrong_count_deletes_nothing(client, operator, cluster, emul
     assert response.status_code == 400
     assert b"Type 2, the number of repositories" in response.content
     assert not writes(emulator, "DELETE")
-
-
-def test_a_failure_in_the_middle_does_not_stop_the_rest(
-    client, make_user, connect, cluster, emulator, settings
-):
-    settings.IMAGEMANAGER_READ_TIMEOUT = 1
-    user = make_user("olga", "Operator")
-    connect(user, "nsadmin")  # Administrator of team-a and team-b only
-    client.force_login(user)
-    refused = next(
-        r["name"]
-        for r in emulator.repositories.all()
-        if r["owner"] == "ibmcom" and r["scope"] == "global"
-    )
-    failing, slow, fine = team_names(emulator, "team-a", 3)
-    emulator.faults.add(method="DELETE", path=re.escape(failing) + "$", status=500, body="x\n")
-    emulator.faults.add(method="DELETE", path=re.escape(slow) + "$", latency=2)
-    names = [refused, failing, slow, fine]
-    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
-    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
-    result = client.post(
-        bulk_url(cluster), {"repository": names, "confirm_count": "4", "confirmation": token}
-    ).content.decode()
-    table = result[result.index('id="bulk-results"') :]
-    order = [table.index(name) for name in names]
-    assert order == sorted(order)
-    assert ">refused by the cluster</span>" in table
-    assert ">failed</span>" in table
-    assert ">outcome unknown</span>" in table
-    assert ">deleted</span>" in table
-    assert emulator.repositories.get(fine) is None
-    assert len(writes(emulator, "DELETE")) == 4
-    outcomes = [r[0] for r in rows("repository.bulk_delete") if r[0] != "intent"]
-    assert outcomes == ["refused", "failed", "unknown", "ok"]
+    assert not Job.objects.exists()
 
 
 def test_bulk_delete_double_submit_sends_nothing_twice(client, operator, cluster, emulator):
@@ -468,7 +455,7 @@ def test_bulk_delete_double_submit_sends_nothing_twice(client, operator, cluster
     client.post(bulk_url(cluster), data)
     again = client.post(bulk_url(cluster), data, follow=True)
     assert b"already submitted" in again.content
-    assert len(writes(emulator, "DELETE")) == 2
+    assert Job.objects.count() == 1 and JobItem.objects.count() == 2
 
 
 def test_bulk_delete_skips_invalid_names_without_sending_them(client, operator, cluster, emulator):
@@ -477,6 +464,17 @@ def test_bulk_delete_skips_invalid_names_without_sending_them(client, operator, 
     page = html.content.decode()
     assert "will be skipped" in page
     assert "Delete 1 repository" in page
+    token = re.search(r'name="confirmation" value="([^"]+)"', page).group(1)
+    client.post(
+        bulk_url(cluster),
+        {
+            "repository": [good, "../../etc", "Bad/Name"],
+            "confirm_count": "1",
+            "confirmation": token,
+        },
+    )
+    assert [item.target for item in JobItem.objects.all()] == [good]
+    assert Job.objects.get().parameters == {"repositories": 1, "skipped_invalid": 2}
 
 
 # --- Docker-login token ----------------------------------------------------------------------

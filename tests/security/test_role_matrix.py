@@ -46,6 +46,13 @@ EXPECTED = {
     "repositories:bulk_delete": {"GET": NO_GET, "POST": OPERATORS},
     "repositories:docker_token": {"GET": NO_GET, "POST": OPERATORS},
     "audit:log": {"GET": SIGNED_IN, "POST": NO_POST},
+    # Everyone signed in has a Jobs page (their own jobs); another's job is a 404 ("+").
+    "jobs:list": {"GET": SIGNED_IN, "POST": NO_POST},
+    "jobs:detail": {"GET": SIGNED_IN, "POST": NO_POST},
+    # Its owner (whatever their role now) or an admin may stop a job.
+    "jobs:cancel": {"GET": NO_GET, "POST": SIGNED_IN},
+    # Resuming sends deletes again: only an Operator (its owner; checked in the view).
+    "jobs:resume": {"GET": NO_GET, "POST": OPERATORS},
 }
 ADMIN_NAMESPACE = "admin"
 # Admin pages anyone may load: its own sign-in and sign-out.
@@ -88,8 +95,30 @@ def test_every_url_has_a_row_in_the_role_table():
 
 
 def url_for(name, params, cast):
-    samples = {"slug": cast.cluster.slug, "name": viewer_visible_repository(cast.emulator)}
+    samples = {
+        "slug": cast.cluster.slug,
+        "name": viewer_visible_repository(cast.emulator),
+        "job_id": operators_job(cast).pk,
+    }
     return reverse(name, kwargs={param: samples[param] for param in params})
+
+
+def operators_job(cast):
+    """A finished job of the Operator's: the others may not see it (404, which is "+")."""
+    from imgdash.jobs.models import Job
+
+    operator = cast["Operator"].user
+    job, _ = Job.objects.get_or_create(
+        owner=operator,
+        defaults={
+            "owner_username": operator.username,
+            "kind": "bulk_delete",
+            "cluster": cast.cluster,
+            "cluster_name": cast.cluster.name,
+            "state": "done",
+        },
+    )
+    return job
 
 
 def viewer_visible_repository(emulator):

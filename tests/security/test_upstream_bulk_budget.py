@@ -1,18 +1,25 @@
-"""A bulk delete stops within its time budget instead of outrunning the server's timeout.
+"""A bulk delete never outruns the server's timeout: the request only queues a job.
 
-150 deletes in one request outran gunicorn's 30 s: the user got a 500 and no results. Now
-a request stops before the next repository once IMGDASH_BULK_DELETE_BUDGET is spent (never in
-the middle of a call), shows what it did and what it did not attempt, and offers to go on
-with the rest after a fresh confirmation. Nothing is sent or logged for the rest.
+150 deletes in one request outran gunicorn's 30 s: the user got a 500 and no results, 37 were
+never sent and the confirmation was used up. A time budget per request (IMGDASH_BULK_DELETE_BUDGET)
+then stopped early and offered "continue with the rest". Now confirming queues one job and
+answers at once, however slow the cluster; the worker does the deletes (tests/jobs/). The old
+setting is still accepted, so an environment that sets it keeps starting.
 """
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from imgdash.audit.models import AuditEvent
+from imgdash.jobs.models import Job
+from tests.conftest import fresh_process_env
 
-pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -31,14 +38,12 @@ def confirmation_of(html):
     return re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
 
 
-def deletes(emulator):
-    return [r.path.split("/repositories/", 1)[1] for r in emulator.requests if r.method == "DELETE"]
-
-
-def test_it_stops_at_the_budget_and_offers_the_rest(client, operator, cluster, emulator, settings):
-    settings.BULK_DELETE_BUDGET = 1
+@pytest.mark.django_db
+def test_confirming_a_bulk_delete_on_a_slow_cluster_answers_without_sending(
+    client, operator, cluster, emulator
+):
     names = [r["name"] for r in emulator.repositories.all() if r["owner"] == "team-a"][:5]
-    emulator.faults.add(method="DELETE", path="/repositories/", latency=0.6)
+    emulator.faults.add(method="DELETE", path="/repositories/", latency=30)
     html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
 
     done = client.post(
@@ -46,22 +51,26 @@ def test_it_stops_at_the_budget_and_offers_the_rest(client, operator, cluster, e
         {"repository": names, "confirm_count": "5", "confirmation": confirmation_of(html)},
     )
 
-    assert done.status_code == 200
-    sent = deletes(emulator)
-    rest = [name for name in names if name not in sent]
-    assert sent == names[: len(sent)] and sent  # in order, at least the first
-    assert rest, "every repository was sent although the budget was spent"
-    page = done.content.decode()
-    assert page.count(">deleted</span>") == len(sent)
-    assert page.count(">not attempted</span>") == len(rest)
-    assert all(emulator.repositories.get(name) is not None for name in rest)
-    # The action log holds exactly what was sent: an intent and an outcome for each.
-    assert sorted(e.target for e in AuditEvent.objects.filter(action="repository.bulk_delete")) == (
-        sorted(sent * 2)
+    assert done.status_code == 302
+    assert not [r for r in emulator.requests if r.method == "DELETE"]
+    job = Job.objects.get()
+    assert job.items.count() == 5 and job.state == "queued"
+    assert not AuditEvent.objects.filter(action="repository.bulk_delete").exists()
+
+
+def test_the_old_budget_setting_is_still_accepted():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('ok')"],
+        cwd=ROOT,
+        env=fresh_process_env(
+            IMGDASH_TESTING="1",
+            IMGDASH_BULK_DELETE_BUDGET="20",
+            DJANGO_SETTINGS_MODULE="imgdash.settings",
+            PATH=os.environ.get("PATH", ""),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
-    # Continuing asks afresh for the rest, and only the rest.
-    form = page[page.index('id="bulk-continue"') :]
-    form = form[: form.index("</form>")]
-    assert re.findall(r'name="repository" value="([^"]+)"', form) == rest
-    again = client.post(bulk_url(cluster), {"repository": rest}).content.decode()
-    assert f"Type the number of repositories, {len(rest)}, to confirm" in again
+    assert result.returncode == 0, result.stderr

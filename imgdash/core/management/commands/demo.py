@@ -2,9 +2,15 @@
 
 Migrates the local SQLite database, starts the embedded Image Manager emulator seeded with
 realistic repositories, registers it as a cluster, creates the demo users, connects their
-cluster tokens and serves the dashboard. Running it again reuses the data (the emulator's
+cluster tokens, starts one jobs worker (`manage.py db_worker`, which runs bulk deletes) and
+serves the dashboard; Ctrl-C stops them all. Running it again reuses the data (the emulator's
 state is kept in the data folder, so deletions and scope changes persist).
 """
+
+import os
+import signal
+import subprocess
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -56,14 +62,38 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         state_file = settings.DATA_DIR / "demo-emulator.json"
         emulator = EmulatorServer(repos=repos, seed=1, state_file=str(state_file)).start()
+        worker = None
         try:
             cluster = self._register(emulator)
             users = self._users(emulator, cluster)
-            self._print_banner(addrport, emulator, users)
+            if not setup_only:
+                # Stopped with SIGTERM (not only Ctrl-C): still stop the worker on the way out.
+                signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+                worker = self._start_worker()
+            self._print_banner(addrport, emulator, users, worker)
             if not setup_only:
                 call_command("runserver", addrport, use_reloader=False, use_threading=True)
         finally:
+            if worker is not None:
+                self._stop_worker(worker)
             emulator.stop()
+
+    def _start_worker(self):
+        """One `manage.py db_worker` beside the dashboard, as production runs its workers."""
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py, fixed words
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"],
+            cwd=settings.BASE_DIR,
+            env={**os.environ, "IMGDASH_DEMO": "1"},
+        )
+
+    def _stop_worker(self, worker):
+        if worker.poll() is None:
+            worker.terminate()  # lets a job in progress finish its current repository
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()  # its job is then "interrupted"; resume it on the next run
+                worker.wait()
 
     def _register(self, emulator):
         # The emulator listens on a new port each run: the change of URL is logged and drops
@@ -110,18 +140,20 @@ class Command(BaseCommand):
             printed.append((username, password, role or "Admin (superuser)", cluster_user))
         return printed
 
-    def _print_banner(self, addrport, emulator, users):
+    def _print_banner(self, addrport, emulator, users, worker):
         write = self.stdout.write
         write("")
         write(self.style.SUCCESS("imgdash demo — against the embedded Image Manager emulator"))
         write(f"  Dashboard: http://{addrport}/")
         write(f"  Emulator:  {emulator.api_url}")
+        if worker is not None:
+            write(f"  Worker:    manage.py db_worker, process {worker.pid} (runs bulk deletes)")
         write("  Sign in as:")
         for username, password, role, cluster_user in users:
             upstream = f"cluster user {cluster_user}" if cluster_user else "no cluster token"
             write(f"    {username:<9} password {password:<14} {role:<18} ({upstream})")
         write(
-            "  Ctrl-C stops the dashboard and the emulator. Data stays in "
+            "  Ctrl-C stops the dashboard, the worker and the emulator. Data stays in "
             f"{settings.DATA_DIR} for the next run."
         )
         write("")
