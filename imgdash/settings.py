@@ -378,9 +378,6 @@ REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
 # progress view instead (the fetch goes on in the background): a small registry still shows
 # its list at once, a large one never holds a page.
 REPOSITORY_LIST_WAIT = envint("IMGDASH_LIST_WAIT", 2, minimum=0)
-# No longer used: a bulk delete runs as a job in the worker, with no time limit of a request.
-# Still read (and checked) so that an environment that sets it keeps starting.
-BULK_DELETE_BUDGET = envint("IMGDASH_BULK_DELETE_BUDGET", 20, minimum=1)
 
 # Long work (bulk deletes) runs as jobs on Django's Tasks API, queued in the database and run
 # by `python manage.py db_worker` processes (as many as you like, on any machine that reaches

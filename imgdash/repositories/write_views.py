@@ -217,13 +217,13 @@ def bulk_delete(request, cluster, client):
         return redirect(_list_url(cluster))
     invalid = [name for name in names if not is_valid_repository_name(name)]
     names = [name for name in names if name not in invalid]
-    snapshot = index.repository_index(request.user, cluster, client)
-    known = {entry.name: entry for entry in snapshot.entries}
+    known = _known_entries(request.user, cluster)
     selected = [known.get(name) or index.Entry(name, "", 0, 0, "", True) for name in names]
     context.update(
         {
             "selected": selected,
             "invalid": invalid,
+            "sizes_known": bool(known),
             "total_tags": sum(e.tag_count for e in selected),
             "total_size": sum(e.size for e in selected),
         }
@@ -262,6 +262,19 @@ def bulk_delete(request, cluster, client):
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+def _known_entries(user, cluster):
+    """The list's entries by name, to show what a bulk delete takes away; {} while the list is
+    still being fetched or cannot be: the names alone are enough to confirm, and no page waits
+    on a cold registry for figures it only shows. A 401 still leads to reconnect."""
+    try:
+        snapshot, _ = index.list_index(user, cluster)
+    except Unauthorized:
+        raise
+    except ImageManagerError:
+        return {}
+    return {entry.name: entry for entry in snapshot.entries} if snapshot else {}
 
 
 def _docker_username(request, cluster):

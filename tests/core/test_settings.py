@@ -68,7 +68,6 @@ def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, compl
         ("IMGDASH_DEBUG", "maybe", "IMGDASH_DEBUG must be true or false"),
         ("IMGDASH_INDEX_TTL", "soon", "IMGDASH_INDEX_TTL must be a whole number"),
         ("IMGDASH_CALL_DEADLINE", "0", "IMGDASH_CALL_DEADLINE must be at least 1"),
-        ("IMGDASH_BULK_DELETE_BUDGET", "0", "IMGDASH_BULK_DELETE_BUDGET must be at least 1"),
         ("IMGDASH_MAX_REPOSITORIES", "lots", "IMGDASH_MAX_REPOSITORIES must be a whole number"),
         ("IMGDASH_TOKEN_KEYS", "not-a-key", "not a Fernet key"),
         ("IMGDASH_AUDIT_KEY", "short", "shorter than 32 characters"),

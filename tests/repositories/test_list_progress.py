@@ -256,3 +256,25 @@ def test_a_storage_page_whose_fetch_fails_shows_the_error_and_stops_asking(
     assert response.status_code >= 500
     assert "HTTP 500" in response.content.decode()
     assert len(list_calls(emulator)) == 1  # the poll reported the failure, it did not retry
+
+
+def test_a_bulk_delete_confirmation_on_a_cold_registry_does_not_wait_for_the_list(
+    client, make_user, connect, cluster, emulator, short_wait
+):
+    user = make_user("olga", "Operator")
+    connect(user, "admin")
+    client.force_login(user)
+    emulator.faults.add(path=LIST, latency=30)
+    names = sorted(emulator.repositories)[:2]
+
+    started = time.monotonic()
+    response = client.post(
+        f"/clusters/{cluster.slug}/repositories/-/bulk-delete/", {"repository": names}
+    )
+
+    assert time.monotonic() - started < 20  # the list's answer takes 30 s
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "not known yet" in page
+    assert all(html.escape(name) in page for name in names)
+    assert 'name="confirm_count"' in page
