@@ -83,7 +83,10 @@ USERNAMES = st.one_of(st.just(""), st.sampled_from(["admin", "viewer", "nobody"]
 def assert_stays_on_site(response):
     if response.status_code in (301, 302, 303, 307, 308):
         location = response["Location"]
-        assert url_has_allowed_host_and_scheme(location, allowed_hosts={"testserver"}), location
+        # Host and scheme are decided before the query; Django's check also refuses any URL
+        # over 2,048 characters, which a long `next=` in the query makes (still on site).
+        target = location.split("?", 1)[0]
+        assert url_has_allowed_host_and_scheme(target, allowed_hosts={"testserver"}), location
 
 
 def test_fuzz_connect(cast, attack):
