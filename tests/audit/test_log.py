@@ -300,11 +300,6 @@ def test_it_keeps_the_intent_when_the_process_dies_before_the_outcome():
     assert not intent.outcomes.exists()
 
 
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite's in-memory test database cannot be shared by writers; "
-    "see test_concurrent_processes_never_fork_the_chain",
-)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_chain():
     errors = []
