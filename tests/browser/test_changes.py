@@ -167,3 +167,17 @@ def test_docker_token_appears_once_with_a_countdown_and_copies(operator_page, em
     assert page.evaluate("navigator.clipboard.readText()") == token.inner_text().strip()
     login = page.locator("#docker-login-command")
     expect(login).to_contain_text("docker login -u admin --password-stdin")
+
+
+def test_the_stand_alone_scope_page_saves_with_javascript_on(operator_page, emulator):
+    """The page at …/-/scope/ (a bookmark, a link opened in a new tab) saved nothing with
+    JavaScript on: its form aimed an htmx swap at a list cell the page does not have."""
+    page = operator_page
+    repository = team_a(emulator, scope="namespace")[0]
+    name = repository["name"]
+    page.goto(f"/clusters/emu/repositories/{name}/-/scope/")
+    page.locator("input[name=scope][value=global]").check()
+    page.get_by_role("button", name="Save scope").click()
+    expect(page).to_have_url(re.compile(rf"/repositories/{re.escape(name)}/$"))
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("now has scope global")
+    assert emulator.repositories.get(name)["scope"] == "global"
