@@ -133,6 +133,16 @@ def connect(emulator, cluster):
     return connect_user
 
 
+@pytest.fixture
+def operator(client, make_user, connect):
+    """Olga, an imgdash Operator signed in on `client`, holding the emulator admin's token (so
+    only imgdash's own checks can stop her)."""
+    user = make_user("olga", "Operator")
+    connect(user, "admin")
+    client.force_login(user)
+    return user
+
+
 # --- Headless Chromium through Playwright -----------------------------------------------------
 
 

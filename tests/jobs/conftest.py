@@ -1,16 +1,6 @@
 import re
 
-import pytest
-
 from imgdash.jobs.models import Job
-
-
-@pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
 
 
 def bulk_url(cluster):

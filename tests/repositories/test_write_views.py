@@ -12,14 +12,6 @@ from imgdash.jobs.models import Job, JobItem
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
 def team_a_repository(emulator, scope=None):
     for repository in emulator.repositories.all():
         if repository["owner"] == "team-a" and (scope is None or repository["scope"] == scope):

@@ -99,16 +99,6 @@ def secret_forms(token):
 
 
 @pytest.fixture
-def operator(client, make_user, connect):
-    """Olga, an imgdash Operator signed in on `client`, holding the emulator admin's token (so
-    only imgdash's own checks can stop her)."""
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def cast(db, make_user, emulator, cluster):
     from imgdash.clusters.models import Credential
     from imgdash.clusters.services import save_credential

@@ -16,14 +16,6 @@ from imgdash.jobs.models import Job
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def operator(client, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
 def bulk_url(cluster):
     return f"/clusters/{cluster.slug}/repositories/-/bulk-delete/"
 
