@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from imgdash.accounts.roles import OPERATOR, is_admin, role_required
-from imgdash.clusters.decorators import connect_url
+from imgdash.clusters.decorators import RECONNECT_TAG, connect_url
 from imgdash.clusters.services import NeedsConnection, user_client
 from imgdash.jobs.models import FINISHED, ITEM_STATES, QUEUED, RUNNING, SETTLED, Job
 from imgdash.jobs.services import RESUMABLE, cancel_job, notice_interrupted, resume_job
@@ -111,7 +111,7 @@ def resume(request, job_id):
         client, _ = user_client(request.user, job.cluster)
         client.close()
     except NeedsConnection as reason:
-        messages.warning(request, f"{reason} Then resume the job.")
+        messages.warning(request, f"{reason} Then resume the job.", extra_tags=RECONNECT_TAG)
         return redirect(connect_url(job.cluster, _job_url(job)))
     resumed, message = resume_job(request, job)
     (messages.success if resumed else messages.warning)(request, message)
