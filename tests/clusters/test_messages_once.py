@@ -40,6 +40,8 @@ def test_it_says_the_cluster_refused_once(client, team_operator, cluster, emulat
     assert response.status_code == 409
     assert text.count("The cluster refused") == 1
     assert text.count("user nsadmin may not delete") == 1
+    # and which cluster role would have allowed it
+    assert "Deleting needs the Administrator role in namespace team-a" in text
 
 
 def test_a_missing_repository_is_said_missing_once(client, team_operator, cluster):
