@@ -66,6 +66,21 @@ def job_list(request):
     return render(request, "jobs/list.html", context)
 
 
+def result_summary(counts):
+    """What a finished job did, in one line: "6 deleted, 1 refused, 0 unknown." Deleted,
+    refused and unknown always; already gone, failed and not attempted when there are any."""
+    shown = [
+        ("deleted", "deleted", True),
+        ("gone", "already gone", False),
+        ("refused", "refused", True),
+        ("failed", "failed", False),
+        ("unknown", "unknown", True),
+        ("not_attempted", "not attempted", False),
+    ]
+    parts = [f"{counts[key]:,} {label}" for key, label, always in shown if always or counts[key]]
+    return ", ".join(parts) + "."
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def job_detail(request, job_id):
@@ -83,6 +98,7 @@ def job_detail(request, job_id):
         and not job.cancel_requested
         and counts["not_attempted"] > 0,
         "finished": job.state in FINISHED,
+        "result_summary": result_summary(counts),
         "nav_section": "jobs",
     }
     # The last poll (the job finished) also swaps the buttons, outside the polled part, once.
