@@ -37,9 +37,22 @@ def _page_of(events, page):
     start = (page - 1) * PAGE_SIZE
     answered = AuditEvent.objects.filter(intent=OuterRef("pk"))
     found = list(
-        events.annotate(has_outcome=Exists(answered)).order_by("-id")[start : start + PAGE_SIZE + 1]
+        events.annotate(has_outcome=Exists(answered))
+        .select_related("intent")
+        .order_by("-id")[start : start + PAGE_SIZE + 1]
     )
     return found[:PAGE_SIZE], len(found) > PAGE_SIZE
+
+
+def shown_rows(rows):
+    """The page's rows as the page shows them: an outcome row carries its intent (both
+    times, both details), and an intent whose outcome is on the same page is not shown again
+    on its own. Only the page pairs them: the log and its exports keep both rows."""
+    on_page = {row.pk for row in rows}
+    answered_here = {row.intent_id for row in rows if row.intent_id in on_page}
+    for row in rows:
+        row.intent_on_page = row.intent_id in on_page
+    return [row for row in rows if row.pk not in answered_here]
 
 
 @never_cache
@@ -66,6 +79,7 @@ def audit_log(request):
     context = {
         "form": form,
         "rows": rows,
+        "shown": shown_rows(rows),
         "page": page,
         "has_older": has_older,
         "sees_everything": sees_everything(request.user),

@@ -82,9 +82,14 @@ def cluster_client_view(view):
     return wrapped
 
 
+# Tags the message that says why the user was sent to connect, so that page does not say it
+# again in its own words.
+RECONNECT_TAG = "reconnect"
+
+
 def reconnect_response(request, cluster, reason):
     """To the connect page with `reason` shown, and back to this page afterwards."""
-    messages.warning(request, reason)
+    messages.warning(request, reason, extra_tags=RECONNECT_TAG)
     url = connect_url(cluster, back_here(request))
     if request.htmx:
         return HttpResponseClientRedirect(url)

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.audit.log import record_event
 from imgdash.clusters import services, throttle
-from imgdash.clusters.decorators import safe_next
+from imgdash.clusters.decorators import RECONNECT_TAG, safe_next
 from imgdash.clusters.forms import ConnectForm
 from imgdash.clusters.models import Cluster
 from imgdash.clusters.selection import current_cluster, registered_clusters, remember_cluster
@@ -72,11 +72,18 @@ def connect(request, slug):
         "next": next_url,
         "credential": credential,
         "endpoint_changed": "" if credential else services.endpoint_changed_notice(cluster),
+        "told_why": _told_why_to_reconnect(request),
         "nav_section": "clusters",
         **(locked or {}),
     }
     status = 429 if locked else 400 if error else 200
     return render(request, "clusters/connect.html", context, status=status)
+
+
+def _told_why_to_reconnect(request):
+    """True when a message on this page already says why the user must connect again (a
+    stale, expired or dropped token): the page then does not say it a second time."""
+    return any(RECONNECT_TAG in m.extra_tags.split() for m in messages.get_messages(request))
 
 
 @sensitive_variables("data")

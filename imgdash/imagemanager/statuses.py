@@ -41,6 +41,36 @@ _REFUSED_ACTION = {
     DELETE_REPOSITORY: "delete images",
 }
 
+# Which ICP role on images (`images.icp.ibm.com`) each operation needs, as IBM documents it:
+# ClusterAdministrator everything; Administrator list, get, update, delete in its namespaces;
+# Operator and Editor list, get, update; Viewer list and get. `{ns}` is where. IBM's pages name
+# no role for the docker token or the API's banner: for those the message says it does not know.
+_ROLE_NEEDED = {
+    LIST_REPOSITORIES: "Listing needs at least the Viewer role in a namespace",
+    GET_REPOSITORY: "Viewing needs at least the Viewer role in {ns}",
+    SET_SCOPE: (
+        "Changing the scope needs the Editor, Operator or Administrator role in {ns}, "
+        "or ClusterAdministrator"
+    ),
+    DELETE_REPOSITORY: "Deleting needs the Administrator role in {ns}, or ClusterAdministrator",
+}
+
+
+def _role_needed(operation: str, namespace: str) -> str:
+    """The cluster role IBM documents for `operation`, honest where it documents none."""
+    needed = _ROLE_NEEDED.get(operation)
+    if needed is None:
+        return (
+            "IBM's API documentation does not say which cluster role this needs: ask a "
+            "cluster administrator."
+        )
+    where = f"namespace {namespace}" if namespace else "the repository's namespace"
+    return (
+        f"{needed.format(ns=where)} (the image roles IBM documents; a cluster may be set up "
+        "otherwise): ask a cluster administrator for it."
+    )
+
+
 _REASONS = {
     400: "bad request",
     401: "unauthorized",
@@ -131,7 +161,7 @@ def error_for_status(
         action = _REFUSED_ACTION.get(operation, "do this")
         return Forbidden(
             f"The cluster refused: your role{where} cannot {action} (HTTP 403). "
-            f"Ask a cluster administrator for a role that allows it.{said}",
+            f"{_role_needed(operation, ns)}{said}",
             **common,
         )
     if status == 404:

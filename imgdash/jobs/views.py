@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from imgdash.accounts.roles import OPERATOR, is_admin, role_required
-from imgdash.clusters.decorators import connect_url
+from imgdash.clusters.decorators import RECONNECT_TAG, connect_url
 from imgdash.clusters.services import NeedsConnection, user_client
 from imgdash.jobs.models import FINISHED, ITEM_STATES, QUEUED, RUNNING, SETTLED, Job
 from imgdash.jobs.services import RESUMABLE, cancel_job, notice_interrupted, resume_job
@@ -66,6 +66,21 @@ def job_list(request):
     return render(request, "jobs/list.html", context)
 
 
+def result_summary(counts):
+    """What a finished job did, in one line: "6 deleted, 1 refused, 0 unknown." Deleted,
+    refused and unknown always; already gone, failed and not attempted when there are any."""
+    shown = [
+        ("deleted", "deleted", True),
+        ("gone", "already gone", False),
+        ("refused", "refused", True),
+        ("failed", "failed", False),
+        ("unknown", "unknown", True),
+        ("not_attempted", "not attempted", False),
+    ]
+    parts = [f"{counts[key]:,} {label}" for key, label, always in shown if always or counts[key]]
+    return ", ".join(parts) + "."
+
+
 @require_GET
 @vary_on_headers("HX-Request")
 def job_detail(request, job_id):
@@ -83,6 +98,7 @@ def job_detail(request, job_id):
         and not job.cancel_requested
         and counts["not_attempted"] > 0,
         "finished": job.state in FINISHED,
+        "result_summary": result_summary(counts),
         "nav_section": "jobs",
     }
     # The last poll (the job finished) also swaps the buttons, outside the polled part, once.
@@ -111,7 +127,7 @@ def resume(request, job_id):
         client, _ = user_client(request.user, job.cluster)
         client.close()
     except NeedsConnection as reason:
-        messages.warning(request, f"{reason} Then resume the job.")
+        messages.warning(request, f"{reason} Then resume the job.", extra_tags=RECONNECT_TAG)
         return redirect(connect_url(job.cluster, _job_url(job)))
     resumed, message = resume_job(request, job)
     (messages.success if resumed else messages.warning)(request, message)

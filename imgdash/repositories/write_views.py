@@ -209,12 +209,14 @@ def bulk_delete(request, cluster, client):
     """
     names = list(dict.fromkeys(request.POST.getlist("repository")))
     context = {"cluster": cluster, "nav_section": "repositories"}
+    # With htmx the confirmation opens as a dialog over the list; without, it is a page.
+    template = fragment_or_page(request, "repositories/bulk_delete.html", "dialog")
     if not names:
         messages.warning(request, "Select at least one repository to delete.")
-        return redirect(_list_url(cluster))
+        return _to_list(request, cluster)
     if len(names) > MAX_BULK:
         messages.error(request, f"Select at most {MAX_BULK} repositories at a time.")
-        return redirect(_list_url(cluster))
+        return _to_list(request, cluster)
     invalid = [name for name in names if not is_valid_repository_name(name)]
     names = [name for name in names if name not in invalid]
     known = _known_entries(request.user, cluster)
@@ -230,7 +232,7 @@ def bulk_delete(request, cluster, client):
     )
     if "confirm_count" not in request.POST or not selected:
         context["confirmation"] = confirmation_token(request.user, "bulk-delete")
-        return render(request, "repositories/bulk_delete.html", context)
+        return render(request, template, context)
     if request.POST.get("confirm_count", "").strip() != str(len(names)):
         context.update(
             {
@@ -239,13 +241,13 @@ def bulk_delete(request, cluster, client):
                 "confirm. Nothing was deleted.",
             }
         )
-        return render(request, "repositories/bulk_delete.html", context, status=400)
+        return render(request, template, context, status=400)
     if not claim_confirmation(request.user, "bulk-delete", request.POST.get("confirmation")):
         messages.warning(
             request,
             "This bulk delete was already submitted (or its form expired); nothing was sent again.",
         )
-        return redirect(_list_url(cluster))
+        return _to_list(request, cluster)
     job = start_job(
         request,
         kind="bulk_delete",

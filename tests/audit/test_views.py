@@ -208,7 +208,7 @@ def test_each_row_expands_to_its_details(client, auditor, prod):
     )
     client.force_login(auditor)
     html = client.get(URL, {"action": "repository.scope"}).content.decode()
-    details = re.search(r'<details class="event-details">.*?</details>', html, re.S).group()
+    details = re.search(r'<tr class="event-details-row".*?</tr>', html, re.S).group()
     assert "&quot;after&quot;: &quot;global&quot;" in details
     assert "Request id" in details
 
@@ -326,3 +326,35 @@ def test_the_export_reads_rows_in_short_keyset_chunks(client, auditor, monkeypat
     selects = [q["sql"] for q in queries.captured_queries if "audit_auditevent" in q["sql"]]
     assert len(selects) == 5  # 31 rows in chunks of 7
     assert all("LIMIT 7" in sql for sql in selects)
+
+
+def event_rows(html):
+    """The page's event rows (each may have a details row beneath it)."""
+    return re.findall(r'<tr id="event-\d+"[^>]*class="event"[^>]*>.*?</tr>', html, re.S)
+
+
+def test_an_intent_and_its_outcome_are_one_row_with_both_times(client, auditor, prod):
+    intent = record_intent(None, "repository.scope", cluster=prod, target="team/app")
+    outcome = record_outcome(intent, "refused", status=403, message="The cluster refused")
+    record_event(None, "credential.connect", target="credential c1")
+    client.force_login(auditor)
+    html = client.get(URL).content.decode()
+    rows = [row for row in event_rows(html) if "team/app" in row]
+    assert len(rows) == 1
+    row = rows[0]
+    assert intent.created_at.strftime("%H:%M:%S") in row
+    assert outcome.created_at.strftime("%H:%M:%S") in row
+    assert "refused" in row and 'class="badge namespace">intent' not in row
+    assert f'id="event-{intent.pk}"' in html  # links to the intent still land on the row
+    # Both rows stay in the log and in the exports.
+    assert AuditEvent.objects.filter(target="team/app").count() == 2
+    exported = _body(client.get(URL, {"format": "csv"}))
+    assert exported.count("team/app") == 2
+
+
+def test_an_intent_alone_stays_a_row_of_its_own(client, auditor):
+    record_intent(None, "repository.delete", target="ns/cut-off")
+    client.force_login(auditor)
+    rows = [row for row in event_rows(client.get(URL).content.decode()) if "ns/cut-off" in row]
+    assert len(rows) == 1
+    assert "no outcome recorded" in rows[0]

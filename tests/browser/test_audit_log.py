@@ -24,7 +24,7 @@ def test_it_filters_the_log_and_expands_a_row(page, make_user, sign_in):
 
     sign_in(auditor)
     page.goto("/audit/")
-    rows = page.locator("#audit-results tbody tr")
+    rows = page.locator("#audit-results tbody tr.event")
     expect(rows).to_have_count(5)  # the four above and the sign-in
     page.evaluate("window.stillTheSamePage = true")
 
@@ -34,9 +34,9 @@ def test_it_filters_the_log_and_expands_a_row(page, make_user, sign_in):
     expect(rows.first).to_contain_text("team/app")
     assert page.evaluate("window.stillTheSamePage") is True  # swapped by htmx, not reloaded
 
-    details = rows.first.locator("details.event-details")
+    details = page.locator(".event-details-row").first
     expect(details.locator("pre")).to_be_hidden()
-    details.locator("summary").click()
+    rows.first.locator("details.event-toggle summary").click()
     expect(details.locator("pre")).to_be_visible()
     expect(details).to_contain_text('"after": "global"')
     expect(details).to_contain_text("403")

@@ -58,7 +58,7 @@ def confirm_all_on_the_list(page, list_url):
     page.locator("input[data-bulk-all]").check()
     count = page.locator("input[data-bulk]:checked").count()
     page.locator("[data-bulk-submit]").click()
-    page.wait_for_url(re.compile(r"/-/bulk-delete/$"))
+    expect(page.locator("dialog#bulk-dialog")).to_be_visible()  # over the list
     page.fill("#confirm-count", str(count))
     page.locator("#bulk-confirm button[data-confirm-button]").click()
     page.wait_for_url(re.compile(r"/jobs/\d+/$"))

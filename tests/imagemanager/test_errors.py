@@ -144,3 +144,38 @@ def test_repr_names_the_class_operation_and_status():
     )
     with pytest.raises(ImageManagerError, match="boom"):
         raise err
+
+
+@pytest.mark.parametrize(
+    ("operation", "repository", "needed"),
+    [
+        (
+            E.DELETE_REPOSITORY,
+            "team-a/app",
+            "Deleting needs the Administrator role in namespace team-a, or ClusterAdministrator",
+        ),
+        (
+            E.SET_SCOPE,
+            "team-b/x/y",
+            "Changing the scope needs the Editor, Operator or Administrator role in namespace "
+            "team-b, or ClusterAdministrator",
+        ),
+        (
+            E.GET_REPOSITORY,
+            "team-a/app",
+            "Viewing needs at least the Viewer role in namespace team-a",
+        ),
+        (E.LIST_REPOSITORIES, None, "Listing needs at least the Viewer role in a namespace"),
+    ],
+)
+def test_a_refusal_says_which_cluster_role_ibm_documents_for_it(operation, repository, needed):
+    err = error_for_status(operation, 403, "", repository=repository)
+    assert needed in err.message, err.message
+    assert "IBM" in err.message  # whose word it is: the cluster may be configured otherwise
+
+
+@pytest.mark.parametrize("operation", [E.DOCKER_TOKEN, E.LIST_ENDPOINTS])
+def test_a_refusal_says_so_when_the_api_documents_no_role(operation):
+    err = error_for_status(operation, 403, "")
+    assert "does not say which cluster role" in err.message, err.message
+    assert "Administrator role" not in err.message

@@ -164,3 +164,15 @@ def test_the_action_log_shows_the_rows_of_one_job(client, operator, cluster, emu
     log = client.get(f"/audit/?job={first.pk}").content.decode()
     assert f"job {first.pk}" in log and f"job {second.pk}" not in log
     assert client.get("/audit/?job=nonsense").status_code < 500
+
+
+def test_the_summary_names_what_a_finished_job_did():
+    from imgdash.jobs.views import result_summary
+
+    counts = {"deleted": 6, "gone": 0, "refused": 1, "failed": 0, "unknown": 0}
+    counts["not_attempted"] = 0
+    assert result_summary(counts) == "6 deleted, 1 refused, 0 unknown."
+    counts.update(gone=2, failed=1, not_attempted=1200)
+    assert result_summary(counts) == (
+        "6 deleted, 2 already gone, 1 refused, 1 failed, 0 unknown, 1,200 not attempted."
+    )
