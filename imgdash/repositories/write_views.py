@@ -258,7 +258,10 @@ def bulk_delete(request, cluster, client):
         kind="bulk_delete",
         cluster=cluster,
         parameters={"repositories": len(selected), "skipped_invalid": len(invalid)},
-        items=[(e.name, {"tags": e.tag_count, "size": e.size}) for e in selected],
+        items=[
+            (e.name, {"tags": e.tag_count, "size": e.size, "size_state": e.size_state})
+            for e in selected
+        ],
     )
     messages.success(
         request,

@@ -541,6 +541,13 @@ def test_the_bulk_total_is_a_lower_bound_when_some_sizes_are_unknown(
     intro = re.sub(r"<[^>]+>|\s+", " ", html[html.index("Every tag of each goes") :])
     assert f"at least {bytes_human(alpine)} compressed in all" in intro
     assert "2 repositories have tags of unknown size" in intro
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    client.post(
+        bulk_url(cluster), {"repository": names, "confirm_count": "4", "confirmation": token}
+    )
+    # The job keeps what was known of each size, for its page to show.
+    states = [item.details["size_state"] for item in Job.objects.get().items.order_by("position")]
+    assert states == ["exact", "unknown", "unknown", "exact"]
     cells = re.findall(r'<td class="num size">(.*?)</td>', html, re.S)
     assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells] == [
         bytes_human(alpine),
