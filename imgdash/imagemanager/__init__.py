@@ -42,6 +42,9 @@ from .names import (
 )
 from .redaction import redact_secrets
 from .results import (
+    SIZE_AT_LEAST,
+    SIZE_EXACT,
+    SIZE_UNKNOWN,
     ApiBanner,
     DockerToken,
     IdentityToken,
@@ -49,6 +52,7 @@ from .results import (
     Manifest,
     Platform,
     Repository,
+    SizeSummary,
     Tag,
 )
 from .session import USER_AGENT, ssl_context_from_pem
@@ -61,6 +65,9 @@ __all__ = [
     "HIDDEN_CHARACTERS",
     "MAX_NAME_LENGTH",
     "SCOPES",
+    "SIZE_AT_LEAST",
+    "SIZE_EXACT",
+    "SIZE_UNKNOWN",
     "USER_AGENT",
     "ApiBanner",
     "BadRequest",
@@ -83,6 +90,7 @@ __all__ = [
     "ProtocolError",
     "RateLimited",
     "Repository",
+    "SizeSummary",
     "TLSError",
     "Tag",
     "TokenFacts",

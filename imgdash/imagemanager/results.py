@@ -8,13 +8,14 @@ Sizes are compressed sizes as the registry stores them (``config.size`` plus eve
 ``layers[].size``); the API gives no other size. Manifest lists, OCI indexes and schema 1
 manifests carry no image sizes (a list names per-platform manifests that the API does not
 embed; schema 1 has no sizes at all), so their ``size`` is 0 and ``size_known`` is False.
+A repository's size is therefore exact, a lower bound or unknown (``Repository.size_state``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .names import is_valid_tag, namespace_of, short_name_of
 
@@ -35,6 +36,12 @@ KIND_LABELS = {
     "schema1": "schema 1",
     "unknown": "unknown",
 }
+
+# How much of a repository's size the API tells: every tag's size (or it has no tags, and
+# stores nothing), only some tags' (``size`` is a lower bound), or no tag's.
+SIZE_EXACT = "exact"
+SIZE_AT_LEAST = "at least"
+SIZE_UNKNOWN = "unknown"
 
 _LIST_KINDS = frozenset({"manifest-list", "oci-index"})
 _SIZED_KINDS = frozenset({"docker-v2", "oci", "unknown"})
@@ -271,6 +278,17 @@ def _raw_blobs(manifest: object) -> list[dict[str, Any]]:
     return blobs
 
 
+class SizeSummary(NamedTuple):
+    size: int  # compressed bytes of the tags that have sizes
+    state: str  # SIZE_EXACT, SIZE_AT_LEAST or SIZE_UNKNOWN
+
+
+def _size_state(tags: int, sized: int) -> str:
+    if sized == tags:
+        return SIZE_EXACT
+    return SIZE_AT_LEAST if sized else SIZE_UNKNOWN
+
+
 @dataclass(slots=True)
 class Repository:
     """One image repository: ``<namespace>/<image>``, its owner, scope and tags.
@@ -339,29 +357,44 @@ class Repository:
     @property
     def size(self) -> int:
         """Compressed size of the distinct blobs of all tags (shared blobs counted once)."""
+        return self.size_summary().size
+
+    @property
+    def size_state(self) -> str:
+        """SIZE_EXACT, SIZE_AT_LEAST (``size`` counts only some tags) or SIZE_UNKNOWN."""
+        return self.size_summary().state
+
+    def size_summary(self) -> SizeSummary:
+        """``size`` and ``size_state`` in one pass over the tags (the index needs both)."""
         seen: set[str] = set()
-        total = 0
+        total = tags = sized = 0
         raw = self._raw_tags
         if raw is not None:
             for item in raw:
                 if _is_raw_tag(item):
-                    for raw_blob in _raw_blobs(item.get("manifest")):
+                    tags += 1
+                    raw_blobs = _raw_blobs(item.get("manifest"))
+                    if raw_blobs:
+                        sized += 1
+                    for raw_blob in raw_blobs:
                         digest = _str(raw_blob.get("digest"))
                         if digest:
                             if digest in seen:
                                 continue
                             seen.add(digest)
                         total += _int(raw_blob.get("size"))
-            return total
+            return SizeSummary(total, _size_state(tags, sized))
         for tag in self.tags:
+            tags += 1
             if tag.manifest.size_known:
+                sized += 1
                 for blob in tag.manifest.blobs():
                     if blob.digest:
                         if blob.digest in seen:
                             continue
                         seen.add(blob.digest)
                     total += blob.size
-        return total
+        return SizeSummary(total, _size_state(tags, sized))
 
     @property
     def size_known(self) -> bool:

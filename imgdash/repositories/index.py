@@ -62,6 +62,9 @@ class Entry(NamedTuple):
     size: int
     tags_text: str  # lower-case tag names joined by "\n"
     linkable: bool  # a valid name we can build a detail URL for
+    # SIZE_EXACT, SIZE_AT_LEAST (`size` counts only the tags that have sizes: manifest lists
+    # and schema 1 have none) or SIZE_UNKNOWN; one of three shared strings, so it pickles small.
+    size_state: str
 
     @property
     def namespace(self):
@@ -80,13 +83,15 @@ class Snapshot:
 
 
 def entry_for(repository):
+    size, size_state = repository.size_summary()
     return Entry(
         name=repository.name,
         scope=repository.scope,
         tag_count=repository.tag_count,
-        size=repository.size,
+        size=size,
         tags_text="\n".join(repository.tag_names).lower(),
         linkable=is_valid_repository_name(repository.name),
+        size_state=size_state,
     )
 
 
@@ -95,7 +100,8 @@ def _key(user, cluster):
 
 
 def index_key(user_id, cluster_id):
-    return f"repoindex:v2:{cluster_id}:{user_id}"
+    # v3: rows gained size_state; a copy in an older shape is never read.
+    return f"repoindex:v3:{cluster_id}:{user_id}"
 
 
 def credential_tag(credential):
@@ -213,7 +219,7 @@ def change_scope(user, cluster, name, scope):
         user,
         cluster,
         name,
-        lambda e: Entry(e.name, scope, e.tag_count, e.size, e.tags_text, e.linkable),
+        lambda entry: entry._replace(scope=scope),
     )
 
 

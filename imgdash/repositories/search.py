@@ -5,7 +5,7 @@ from operator import attrgetter
 
 from django.core.paginator import Paginator
 
-from imgdash.imagemanager import SCOPES
+from imgdash.imagemanager import SCOPES, SIZE_AT_LEAST, SIZE_EXACT, SIZE_UNKNOWN
 
 SORTS = {
     "name": attrgetter("name"),
@@ -109,7 +109,21 @@ def parse_sort(value):
 
 
 def sort_entries(entries, key, descending):
+    if key == "size":
+        return _sort_by_size(entries, descending)
     return sorted(entries, key=SORTS[key], reverse=descending)
+
+
+def _sort_by_size(entries, descending):
+    """Largest or smallest first, and in both directions the unknown sizes last, by name:
+    an unknown size is not zero (the API gives multi-arch and schema 1 images no size)."""
+    unknown = [e for e in entries if e.size_state == SIZE_UNKNOWN]
+    if not unknown:
+        return sorted(entries, key=SORTS["size"], reverse=descending)
+    known = [e for e in entries if e.size_state != SIZE_UNKNOWN]
+    known.sort(key=SORTS["size"], reverse=descending)
+    unknown.sort(key=SORTS["name"])
+    return known + unknown
 
 
 def parse_page_size(value):
@@ -134,13 +148,47 @@ def paginate(entries, number, size):
 
 
 def namespace_totals(entries):
-    """Per namespace: repositories, tags and compressed bytes, largest first."""
+    """Per namespace: repositories, tags and compressed bytes, largest first, each with its
+    size_state and how many of its repositories ("unsized") lack some or all sizes; the
+    namespaces whose size is unknown come last."""
     totals = {}
     for entry in entries:
-        row = totals.setdefault(
-            entry.namespace, {"namespace": entry.namespace, "repositories": 0, "tags": 0, "size": 0}
-        )
+        row = totals.get(entry.namespace)
+        if row is None:
+            row = totals[entry.namespace] = {
+                "namespace": entry.namespace,
+                "repositories": 0,
+                "tags": 0,
+                "size": 0,
+                "size_state": SIZE_EXACT,
+                "unsized": 0,
+            }
         row["repositories"] += 1
         row["tags"] += entry.tag_count
         row["size"] += entry.size
-    return sorted(totals.values(), key=lambda row: (-row["size"], row["namespace"]))
+        if entry.size_state != SIZE_EXACT:
+            row["unsized"] += 1
+    rows = list(totals.values())
+    for row in rows:
+        row["size_state"] = _total_state(row["size"], row["unsized"])
+    return sorted(
+        rows, key=lambda row: (row["size_state"] == SIZE_UNKNOWN, -row["size"], row["namespace"])
+    )
+
+
+def size_total(entries):
+    """(bytes, size_state, repositories whose size is not exact) of `entries` together."""
+    size = unsized = 0
+    for entry in entries:
+        size += entry.size
+        if entry.size_state != SIZE_EXACT:
+            unsized += 1
+    return size, _total_state(size, unsized), unsized
+
+
+def _total_state(size, unsized):
+    """Exact when every part is; a lower bound when some part is missing but bytes are known;
+    unknown when no byte is (rather than "at least 0 B")."""
+    if not unsized:
+        return SIZE_EXACT
+    return SIZE_AT_LEAST if size else SIZE_UNKNOWN

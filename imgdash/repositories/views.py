@@ -7,7 +7,7 @@ from django_htmx.http import reswap, retarget
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
 from imgdash.clusters.services import credential_for
-from imgdash.imagemanager import ImageManagerError, is_valid_repository_name
+from imgdash.imagemanager import SIZE_UNKNOWN, ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
 from imgdash.repositories.index import list_index
 
@@ -176,8 +176,12 @@ def storage(request, cluster, client):
     key = sort.lstrip("-")
     if key in STORAGE_SORTS:
         rows.sort(key=lambda row: (row[key], row["namespace"]), reverse=sort.startswith("-"))
+        if key == "size":
+            # An unknown size is not 0 B: last whichever way the sizes go (sort is stable).
+            rows.sort(key=lambda row: row["size_state"] == SIZE_UNKNOWN)
     else:
         sort = "-size"
+    size, size_state, unsized = search.size_total(snapshot.entries)
     context.update(
         {
             "snapshot": snapshot,
@@ -185,21 +189,32 @@ def storage(request, cluster, client):
             "sort": sort,
             "storage_columns": STORAGE_COLUMNS,
             "chart": chart_rows(rows),
+            "total": {
+                "repositories": len(snapshot.entries),
+                "tags": sum(row["tags"] for row in rows),
+                "size": size,
+                "size_state": size_state,
+                "unsized": unsized,
+            },
         }
     )
     return render(request, "repositories/storage.html", context)
 
 
 def chart_rows(rows, limit=15):
-    """Bars for the SVG chart: the largest namespaces by size, positioned server-side."""
+    """Bars for the SVG chart: the largest namespaces by size, positioned server-side.
+
+    The longest bar leaves room after it for its label, "at least 703.6 MB" included."""
     top = sorted(rows, key=lambda row: -row["size"])[:limit]
     largest = top[0]["size"] if top and top[0]["size"] else 1
     return [
         {
             "namespace": row["namespace"] or "(none)",
             "size": row["size"],
+            "size_state": row["size_state"],
+            "unsized": row["unsized"],
             "y": index * 26,
-            "width": round(560 * row["size"] / largest, 1),
+            "width": round(500 * row["size"] / largest, 1),
         }
         for index, row in enumerate(top)
     ]

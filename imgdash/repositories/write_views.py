@@ -23,6 +23,7 @@ from imgdash.clusters.services import credential_for, mark_stale
 from imgdash.imagemanager import (
     CATALOG_SCOPE,
     SCOPES,
+    SIZE_UNKNOWN,
     ImageManagerError,
     NotFound,
     Unauthorized,
@@ -30,7 +31,7 @@ from imgdash.imagemanager import (
     repository_scope,
 )
 from imgdash.jobs.services import start_job
-from imgdash.repositories import index
+from imgdash.repositories import index, search
 from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
 from imgdash.repositories.logged_writes import classify, perform
 from imgdash.repositories.views import SCOPE_HELP, fragment_or_page, valid_name_or_404
@@ -220,14 +221,20 @@ def bulk_delete(request, cluster, client):
     invalid = [name for name in names if not is_valid_repository_name(name)]
     names = [name for name in names if name not in invalid]
     known = _known_entries(request.user, cluster)
-    selected = [known.get(name) or index.Entry(name, "", 0, 0, "", True) for name in names]
+    # A name the list does not hold (gone meanwhile) has no size known, not 0 B.
+    selected = [
+        known.get(name) or index.Entry(name, "", 0, 0, "", True, SIZE_UNKNOWN) for name in names
+    ]
+    total_size, total_size_state, unsized = search.size_total(selected)
     context.update(
         {
             "selected": selected,
             "invalid": invalid,
             "sizes_known": bool(known),
             "total_tags": sum(e.tag_count for e in selected),
-            "total_size": sum(e.size for e in selected),
+            "total_size": total_size,
+            "total_size_state": total_size_state,
+            "unsized": unsized,
         }
     )
     if "confirm_count" not in request.POST or not selected:
@@ -253,7 +260,10 @@ def bulk_delete(request, cluster, client):
         kind="bulk_delete",
         cluster=cluster,
         parameters={"repositories": len(selected), "skipped_invalid": len(invalid)},
-        items=[(e.name, {"tags": e.tag_count, "size": e.size}) for e in selected],
+        items=[
+            (e.name, {"tags": e.tag_count, "size": e.size, "size_state": e.size_state})
+            for e in selected
+        ],
     )
     messages.success(
         request,

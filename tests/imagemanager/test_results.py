@@ -4,10 +4,20 @@ import copy
 import pickle
 from dataclasses import asdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imgdash.imagemanager import Layer, Manifest, Platform, Repository, Tag
+from imgdash.imagemanager import (
+    SIZE_AT_LEAST,
+    SIZE_EXACT,
+    SIZE_UNKNOWN,
+    Layer,
+    Manifest,
+    Platform,
+    Repository,
+    Tag,
+)
 
 DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -118,6 +128,35 @@ def test_the_size_counts_a_blob_shared_by_several_tags_once():
     r = Repository.from_api(repo(tags=tags))
     assert [t.size for t in r.tags] == [50_110, 50_120, 50_120]
     assert r.size == 100 + 100 + 50_000 + 10 + 20
+
+
+LIST_MANIFEST = {"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": []}
+SCHEMA1_MANIFEST = {"schemaVersion": 1, "fsLayers": [{"blobSum": "sha256:a3ed"}]}
+
+
+@pytest.mark.parametrize("parse_tags", [False, True], ids=["raw", "parsed"])
+@pytest.mark.parametrize(
+    ("manifests", "size", "state"),
+    [
+        ([v2(), v2()], 4512, SIZE_EXACT),
+        # No tags: nothing is stored, and that is known exactly.
+        ([], 0, SIZE_EXACT),
+        ([v2(), LIST_MANIFEST], 4512, SIZE_AT_LEAST),
+        ([SCHEMA1_MANIFEST, v2()], 4512, SIZE_AT_LEAST),
+        ([LIST_MANIFEST, SCHEMA1_MANIFEST], 0, SIZE_UNKNOWN),
+        # A manifest that names no blob has no size either.
+        ([{"schemaVersion": 2, "mediaType": DOCKER_V2}], 0, SIZE_UNKNOWN),
+    ],
+)
+def test_the_size_state_says_whether_the_size_is_exact_a_lower_bound_or_unknown(
+    manifests, size, state, parse_tags
+):
+    tags = [{"name": f"t{i}", "manifest": m} for i, m in enumerate(manifests)]
+    r = Repository.from_api(repo(tags=tags))
+    if parse_tags:
+        r.tags  # noqa: B018 - parse now, so the answers come from the objects
+    assert (r.size, r.size_state) == (size, state)
+    assert r.size_summary() == (size, state)
 
 
 def test_manifest_lists_and_oci_indexes_list_platforms_and_have_no_size():
@@ -301,10 +340,17 @@ raw_tags = st.one_of(
 def test_property_raw_and_parsed_answers_agree(tags):
     data = {"name": "team-a/app", "tags": tags}
     lazy = Repository.from_api(data)
-    quick = (lazy.tag_count, lazy.tag_names, lazy.size, lazy.size_known)
+    quick = (lazy.tag_count, lazy.tag_names, lazy.size, lazy.size_known, lazy.size_state)
     parsed = Repository.from_api(copy.deepcopy(data))
     parsed.tags  # noqa: B018 - parse now, so the answers below come from the objects
-    assert quick == (parsed.tag_count, parsed.tag_names, parsed.size, parsed.size_known)
+    assert quick == (
+        parsed.tag_count,
+        parsed.tag_names,
+        parsed.size,
+        parsed.size_known,
+        parsed.size_state,
+    )
+    assert parsed.size_known == (parsed.size_state != SIZE_UNKNOWN and parsed.tag_count > 0)
     assert parsed.size >= 0
     for tag in parsed.tags:
         assert tag.manifest.kind_label

@@ -154,3 +154,23 @@ def test_change_and_delete_links_only_for_operators(client, make_user, connect, 
     client.force_login(viewer)
     html = detail(client, cluster, repository["name"]).content.decode()
     assert "-/scope/" not in html and "-/delete/" not in html
+
+
+def overview_size(response):
+    html = response.content.decode()
+    size = re.search(r"<dt>Size</dt><dd>(.*?)</dd>", html, re.S).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", size)).strip()
+
+
+def test_the_size_says_unknown_at_least_or_0_b(client, viewer, cluster, emulator):
+    assert overview_size(detail(client, cluster, "team-a/web/frontend")).startswith("unknown")
+    # No tags: nothing stored, exactly.
+    assert overview_size(detail(client, cluster, "team-a/scratch")).startswith("0 B")
+    sized = emulator.repositories.get("default/alpine")["tags"][:1]
+    listed = emulator.repositories.get("team-a/web/frontend")["tags"][:1]
+    emulator.repositories.put(
+        {"name": "team-a/mixed", "owner": "team-a", "scope": "global", "tags": sized + listed}
+    )
+    mixed = overview_size(detail(client, cluster, "team-a/mixed"))
+    assert re.match(r"at least [\d.]+ (KB|MB) compressed", mixed)
+    assert "tags of unknown size (multi-arch, schema 1) not counted" in mixed

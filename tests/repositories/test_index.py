@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from imgdash.clusters.services import make_client
-from imgdash.imagemanager import Unavailable
+from imgdash.imagemanager import SIZE_AT_LEAST, SIZE_EXACT, SIZE_UNKNOWN, Repository, Unavailable
 from imgdash.repositories import index
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +85,36 @@ def test_the_users_own_changes_update_the_index_in_place(user, cluster, emulator
     assert len(after.entries) == len(snapshot.entries) - 1
     assert after.entries[0].scope == "global"
     assert len(list_calls(emulator)) == 1
+
+
+def mixed_repository(emulator, name="team-a/mixed"):
+    """A repository whose tags are partly plain images (sized) and partly multi-arch lists."""
+    sized = emulator.repositories.get("default/alpine")["tags"]
+    listed = emulator.repositories.get("team-a/web/frontend")["tags"]
+    tags = sized[:2] + [dict(tag, name=f"multi-{tag['name']}") for tag in listed[:1]]
+    emulator.repositories.put({"name": name, "owner": "team-a", "scope": "global", "tags": tags})
+    return name
+
+
+def test_each_entry_says_whether_its_size_is_exact_a_lower_bound_or_unknown(
+    user, cluster, emulator
+):
+    mixed = mixed_repository(emulator)
+    with make_client(cluster, emulator.issue_id_token("admin")) as client:
+        index.repository_index(user, cluster, client)
+        # The second answer comes from the cache, as every page after the first does.
+        entries = {e.name: e for e in index.repository_index(user, cluster, client).entries}
+    assert len(list_calls(emulator)) == 1
+    alpine = Repository.from_api(emulator.repositories.get("default/alpine"))
+    assert (entries["default/alpine"].size, entries["default/alpine"].size_state) == (
+        alpine.size,
+        SIZE_EXACT,
+    )
+    assert entries["default/alpine"].size > 0
+    assert entries[mixed].size_state == SIZE_AT_LEAST
+    assert 0 < entries[mixed].size <= alpine.size
+    for name in ("team-a/web/frontend", "team-c/legacy/billing", "team-b/ml/scorer"):
+        assert (entries[name].size, entries[name].size_state) == (0, SIZE_UNKNOWN)
+    # No tags at all: nothing is stored, exactly.
+    for name in ("team-a/scratch", "team-b/placeholder"):
+        assert (entries[name].tag_count, entries[name].size_state) == (0, SIZE_EXACT)

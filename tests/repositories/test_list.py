@@ -245,3 +245,53 @@ def test_the_cluster_filters_by_the_token_namespaces(client, make_user, connect,
         if r["scope"] == "global" or r["owner"] in ("team-a", "team-b")
     )
     assert names == expected
+
+
+# -- sizes the API does not give ---------------------------------------------------------
+
+
+def size_cells(response):
+    """{repository name: the Size cell's text} for the rendered rows."""
+    html = response.content.decode()
+    cells = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", html, re.S):
+        name = re.search(r'<td class="repo-name">(.*?)</td>', row, re.S)
+        size = re.search(r'<td class="num size">(.*?)</td>', row, re.S)
+        if name and size:
+            name = re.sub(r"<[^>]+>|\s+invalid name", "", name.group(1)).strip()
+            cells[name] = re.sub(r"<[^>]+>", "", size.group(1)).strip()
+    return cells
+
+
+def test_unknown_sizes_say_unknown_and_empty_repositories_0_b(client, viewer, cluster, emulator):
+    cells = size_cells(client.get(url(cluster, per_page=200)))
+    # Multi-arch (manifest list, OCI index) and schema 1: the API gives no size.
+    for name in ("team-a/web/frontend", "team-b/ml/scorer", "team-c/legacy/billing"):
+        assert cells[name] == "unknown"
+    for name in ("team-a/scratch", "team-b/placeholder"):
+        assert cells[name] == "0 B"
+    assert re.fullmatch(r"[\d.]+ (B|KB|MB|GB)", cells["default/alpine"])
+
+
+def test_a_partly_known_size_is_shown_as_a_lower_bound_with_the_reason(
+    client, viewer, cluster, emulator
+):
+    sized = emulator.repositories.get("default/alpine")["tags"][:1]
+    listed = emulator.repositories.get("team-a/web/frontend")["tags"][:1]
+    emulator.repositories.put(
+        {"name": "team-a/mixed", "owner": "team-a", "scope": "global", "tags": sized + listed}
+    )
+    response = client.get(url(cluster, q="team-a/mixed"))
+    assert re.fullmatch(r"at least [\d.]+ (B|KB|MB)", size_cells(response)["team-a/mixed"])
+    assert "multi-arch" in re.search(
+        r'<td class="num size">(.*?)</td>', response.content.decode()
+    ).group(1)
+
+
+@pytest.mark.parametrize("sort", ["size", "-size"])
+def test_unknown_sizes_sort_last_both_ways(client, viewer, cluster, emulator, sort):
+    cells = list(size_cells(client.get(url(cluster, sort=sort, per_page=200))).values())
+    unknown = cells.count("unknown")
+    assert unknown >= 3
+    assert cells[-unknown:] == ["unknown"] * unknown
+    assert "0 B" in cells[:-unknown]

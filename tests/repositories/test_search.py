@@ -2,6 +2,7 @@
 
 import pytest
 
+from imgdash.imagemanager import SIZE_AT_LEAST, SIZE_EXACT, SIZE_UNKNOWN
 from imgdash.repositories.index import Entry
 from imgdash.repositories.search import (
     DEFAULT_PAGE_SIZE,
@@ -13,13 +14,14 @@ from imgdash.repositories.search import (
     parse_query,
     parse_sort,
     search,
+    size_total,
     sort_entries,
 )
 
 
-def entry(name, scope="namespace", tags=(), size=0):
+def entry(name, scope="namespace", tags=(), size=0, size_state=SIZE_EXACT):
     # As index.entry_for builds it: tags only as lower-case text.
-    return Entry(name, scope, len(tags), size, "\n".join(tags).lower(), True)
+    return Entry(name, scope, len(tags), size, "\n".join(tags).lower(), True, size_state)
 
 
 NGINX = entry("team-a/nginx-proxy", "global", ["1.25", "1.25-Alpine", "latest"], 300)
@@ -258,6 +260,27 @@ def test_the_largest_come_first_by_descending_size():
     assert names(sort_entries(TIES, "size", descending=True))[:2] == ["team-a/gamma", "team-a/beta"]
 
 
+UNKNOWN_SIZES = [
+    *TIES,
+    entry("team-c/multi-arch", tags=["1"], size_state=SIZE_UNKNOWN),
+    entry("team-a/schema1", tags=["1", "2"], size_state=SIZE_UNKNOWN),
+    entry("team-b/mixed", tags=["1", "2"], size=20, size_state=SIZE_AT_LEAST),
+    entry("team-b/empty"),  # no tags: exactly 0 B, sorted with the smallest
+]
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_unknown_sizes_come_last_in_both_directions(descending):
+    ordered = names(sort_entries(UNKNOWN_SIZES, "size", descending))
+    # Not sorted by size at all, so by name (A to Z) whichever way the sizes go.
+    assert ordered[-2:] == ["team-a/schema1", "team-c/multi-arch"]
+    # A lower bound sorts by the bytes it counts; an empty repository as 0 B.
+    ascending = ["team-b/empty", "omega", AB_DELTA, "team-b/alpha", "team-b/zeta"]
+    ascending += ["team-b/mixed", "team-a/beta", "team-a/gamma"]
+    by_size = {False: ascending, True: ascending[::-1]}
+    assert ordered[:-2] == by_size[descending]
+
+
 def test_sorting_leaves_the_index_as_it_was():
     before = list(TIES)
     sort_entries(TIES, "size", descending=True)
@@ -353,13 +376,58 @@ def test_a_nonsense_page_parameter_pages_from_the_start():
 # -- the storage overview ----------------------------------------------------------------
 
 
+def totals(namespace, repositories, tags, size, state=SIZE_EXACT, unsized=0):
+    return {
+        "namespace": namespace,
+        "repositories": repositories,
+        "tags": tags,
+        "size": size,
+        "size_state": state,
+        "unsized": unsized,
+    }
+
+
 def test_namespace_totals_add_up_repositories_tags_and_sizes_largest_first():
     assert namespace_totals(ENTRIES) == [
-        {"namespace": "team-a", "repositories": 2, "tags": 5, "size": 400},
-        {"namespace": "team-ab", "repositories": 1, "tags": 1, "size": 300},
-        {"namespace": "team-b", "repositories": 2, "tags": 5, "size": 150},
-        {"namespace": "", "repositories": 1, "tags": 1, "size": 10},
+        totals("team-a", 2, 5, 400),
+        totals("team-ab", 1, 1, 300),
+        totals("team-b", 2, 5, 150),
+        totals("", 1, 1, 10),
     ]
+
+
+def test_namespace_totals_are_lower_bounds_or_unknown_when_sizes_are_missing():
+    entries = [
+        entry("team-a/app", tags=["1"], size=100),
+        entry("team-a/multi-arch", tags=["1"], size_state=SIZE_UNKNOWN),
+        entry("team-b/mixed", tags=["1", "2"], size=50, size_state=SIZE_AT_LEAST),
+        entry("team-c/multi-arch", tags=["1"], size_state=SIZE_UNKNOWN),
+        entry("team-c/empty"),  # 0 B exactly: adds nothing known
+        entry("team-d/empty"),
+    ]
+    assert namespace_totals(entries) == [
+        totals("team-a", 2, 2, 100, SIZE_AT_LEAST, 1),
+        totals("team-b", 1, 2, 50, SIZE_AT_LEAST, 1),
+        totals("team-d", 1, 0, 0),
+        # Nothing of it has a known size: unknown, not "at least 0 B", and last.
+        totals("team-c", 2, 1, 0, SIZE_UNKNOWN, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ([], (0, SIZE_EXACT, 0)),
+        ([(10, SIZE_EXACT), (0, SIZE_EXACT)], (10, SIZE_EXACT, 0)),
+        ([(10, SIZE_EXACT), (0, SIZE_UNKNOWN)], (10, SIZE_AT_LEAST, 1)),
+        ([(10, SIZE_AT_LEAST), (5, SIZE_EXACT)], (15, SIZE_AT_LEAST, 1)),
+        ([(0, SIZE_UNKNOWN), (0, SIZE_UNKNOWN)], (0, SIZE_UNKNOWN, 2)),
+        ([(0, SIZE_EXACT), (0, SIZE_UNKNOWN)], (0, SIZE_UNKNOWN, 1)),
+    ],
+)
+def test_a_total_is_exact_only_when_every_part_is(states, expected):
+    entries = [entry(f"team-a/r{i}", size=s, size_state=st) for i, (s, st) in enumerate(states)]
+    assert size_total(entries) == expected
 
 
 def test_namespaces_of_equal_size_are_listed_by_name():

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from imgdash.imagemanager import Repository
+from imgdash.core.templatetags.imgdash import bytes_human
+from imgdash.imagemanager import SIZE_EXACT, Repository
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +89,34 @@ def test_operators_get_a_docker_token_button_on_the_cluster_page(
     viewer_page = client.get(f"/clusters/{cluster.slug}/status/")
     assert viewer_page.status_code == 200
     assert b"docker-token/" not in viewer_page.content
+
+
+def total_line(html):
+    """The text of the storage page's line of totals."""
+    line = re.search(r'<p id="storage-total"[^>]*>(.*?)</p>', html, re.S).group(1)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line)).strip()
+
+
+def test_storage_totals_say_when_they_are_lower_bounds(client, viewer, cluster, emulator):
+    html = client.get(f"/clusters/{cluster.slug}/storage/").content.decode()
+    repositories = [Repository.from_api(data) for data in emulator.repositories.all()]
+    unsized = [r for r in repositories if r.size_state != SIZE_EXACT]
+    total = sum(r.size for r in repositories)
+    summary = total_line(html)
+    assert f"at least {bytes_human(total)} in all" in summary
+    assert f"{len(unsized)} repositories have tags of unknown size" in summary
+    table = html[html.index('id="storage-table"') :]
+    # team-a holds a multi-arch repository beside plain ones: its total is a lower bound.
+    team_a = re.search(r">team-a</a></td>.*?</tr>", table, re.S).group(0)
+    assert "at least" in team_a
+
+
+def test_storage_totals_are_exact_when_every_size_is_known(client, viewer, cluster, emulator):
+    for data in emulator.repositories.all():
+        if Repository.from_api(data).size_state != SIZE_EXACT:
+            emulator.repositories.delete(data["name"])
+    html = client.get(f"/clusters/{cluster.slug}/storage/").content.decode()
+    summary = total_line(html)
+    assert "at least" not in html and "unknown size" not in summary
+    total = sum(Repository.from_api(data).size for data in emulator.repositories.all())
+    assert f"{bytes_human(total)} in all" in summary

@@ -526,3 +526,40 @@ def test_docker_token_when_the_cluster_fails_is_failed_and_says_so(
     assert b"token service down" in response.content
     assert b'id="docker-token-value"' not in response.content
     assert rows("docker_token.issue")[-1][::2] == ("failed", 500)
+
+
+def test_the_bulk_total_is_a_lower_bound_when_some_sizes_are_unknown(
+    client, operator, cluster, emulator
+):
+    from imgdash.core.templatetags.imgdash import bytes_human
+    from imgdash.imagemanager import Repository
+
+    names = ["default/alpine", "team-a/web/frontend", "team-c/legacy/billing", "team-a/scratch"]
+    client.get(f"/clusters/{cluster.slug}/repositories/")  # the list the confirmation reads
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    alpine = Repository.from_api(emulator.repositories.get("default/alpine")).size
+    intro = re.sub(r"<[^>]+>|\s+", " ", html[html.index("Every tag of each goes") :])
+    assert f"at least {bytes_human(alpine)} compressed in all" in intro
+    assert "2 repositories have tags of unknown size" in intro
+    token = re.search(r'name="confirmation" value="([^"]+)"', html).group(1)
+    client.post(
+        bulk_url(cluster), {"repository": names, "confirm_count": "4", "confirmation": token}
+    )
+    # The job keeps what was known of each size, for its page to show.
+    states = [item.details["size_state"] for item in Job.objects.get().items.order_by("position")]
+    assert states == ["exact", "unknown", "unknown", "exact"]
+    cells = re.findall(r'<td class="num size">(.*?)</td>', html, re.S)
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in cells] == [
+        bytes_human(alpine),
+        "unknown",
+        "unknown",
+        "0 B",
+    ]
+
+
+def test_the_bulk_total_is_exact_when_every_size_is_known(client, operator, cluster, emulator):
+    names = ["default/alpine", "team-a/scratch"]
+    client.get(f"/clusters/{cluster.slug}/repositories/")
+    html = client.post(bulk_url(cluster), {"repository": names}).content.decode()
+    assert "compressed in all" in html
+    assert "at least" not in html and "unknown" not in html

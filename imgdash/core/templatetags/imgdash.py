@@ -4,8 +4,9 @@ import shlex
 from datetime import UTC, datetime
 
 from django import template
+from django.utils.html import format_html
 
-from imgdash.imagemanager import visible_text
+from imgdash.imagemanager import SIZE_AT_LEAST, SIZE_EXACT, SIZE_UNKNOWN, visible_text
 
 register = template.Library()
 
@@ -33,6 +34,52 @@ def bytes_human(value):
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return "–"
+
+
+# Why a size is missing, for the title of a size that is unknown or only a lower bound.
+NO_SIZE_REASON = (
+    "multi-arch (manifest list, OCI index) and schema 1 tags have no size in the Image Manager API"
+)
+SIZE_REASONS = {
+    SIZE_UNKNOWN: f"No tag has a size: {NO_SIZE_REASON}.",
+    SIZE_AT_LEAST: f"Counts only the tags that have a size: {NO_SIZE_REASON}.",
+}
+
+
+@register.filter
+def size_human(value, state=SIZE_EXACT):
+    """A size with what is known of it: '1.5 KB', 'at least 1.5 KB' or 'unknown'.
+
+    `state` is a size_state (SIZE_EXACT, SIZE_AT_LEAST, SIZE_UNKNOWN): multi-arch and
+    schema 1 images have no size in the API, so a repository's size can be either of the
+    other two, and an unknown size is never shown as 0 B.
+    """
+    if state == SIZE_UNKNOWN:
+        return "unknown"
+    text = bytes_human(value)
+    return f"at least {text}" if state == SIZE_AT_LEAST else text
+
+
+@register.simple_tag
+def size_figure(value, state=SIZE_EXACT, unsized=0):
+    """size_human as HTML for a table cell. A size that is not exact says why in its title;
+    for a total, `unsized` is how many of its repositories lack some or all sizes. The figure
+    itself never wraps."""
+    if state == SIZE_EXACT:
+        return format_html('<span class="nowrap">{}</span>', bytes_human(value))
+    reason = SIZE_REASONS.get(state, "")
+    if unsized:
+        reason = (
+            f"{unsized} of these repositories {'has' if unsized == 1 else 'have'} tags of "
+            f"unknown size: {NO_SIZE_REASON}."
+        )
+    if state == SIZE_AT_LEAST:
+        return format_html(
+            '<span class="size-at-least" title="{}">at least <span class="nowrap">{}</span></span>',
+            reason,
+            bytes_human(value),
+        )
+    return format_html('<span class="size-unknown" title="{}">unknown</span>', reason)
 
 
 def _duration(seconds):
