@@ -197,6 +197,16 @@ def test_size_and_tags_sort_largest_first_on_the_first_click(operator_page):
     page.wait_for_url(has_param("sort", "tags"))
 
 
+def test_a_sort_header_keeps_the_keyboard_focus(operator_page):
+    page = operator_page
+    page.goto(LIST)
+    page.locator("#sort-size").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url(has_param("sort", "-size"))
+    expect(page.locator("#repository-table th[aria-sort]")).to_contain_text("Size")
+    expect(page.locator("#sort-size")).to_be_focused()
+
+
 def test_a_tag_search_shows_the_tags_that_matched(operator_page, emulator):
     page = operator_page
     repository = next(r for r in emulator.repositories.all() if len(r.get("tags") or []) >= 2)
