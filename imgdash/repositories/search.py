@@ -13,6 +13,8 @@ SORTS = {
     "tags": attrgetter("tag_count", "name"),
     "size": attrgetter("size", "name"),
 }
+# Keys whose header sorts largest first on its first click: the biggest is what one looks for.
+DESCENDING_FIRST = ("tags", "size")
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 500
@@ -114,6 +116,7 @@ def sort_entries(entries, key, descending):
     return sorted(entries, key=SORTS[key], reverse=descending)
 
 
+<<<<<<< HEAD
 def _sort_by_size(entries, descending):
     """Largest or smallest first, and in both directions the unknown sizes last, by name:
     an unknown size is not zero (the API gives multi-arch and schema 1 images no size)."""
@@ -124,6 +127,25 @@ def _sort_by_size(entries, descending):
     known.sort(key=SORTS["size"], reverse=descending)
     unknown.sort(key=SORTS["name"])
     return known + unknown
+=======
+def matching_tags(entry, query, limit=3):
+    """(shown, more): the entry's tag names that the query's `tag:` terms matched, at most
+    `limit` of them marked up as (before, match, after), and how many more there are."""
+    if not query.tags or not entry.tags_text:
+        return [], 0
+    terms = query.tags
+    matched = [tag for tag in entry.tags_text.split("\n") if any(t in tag for t in terms)]
+    return [_marked(tag, terms) for tag in matched[:limit]], max(0, len(matched) - limit)
+
+
+def _marked(tag, terms):
+    """A tag name as (before, match, after) around the first term found in it."""
+    for term in terms:
+        start = tag.find(term)
+        if start != -1:
+            return tag[:start], term, tag[start + len(term) :]
+    return tag, "", ""
+>>>>>>> ux-list
 
 
 def parse_page_size(value):

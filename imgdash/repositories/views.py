@@ -1,5 +1,9 @@
-from django.http import Http404
+from urllib.parse import urlsplit
+
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
@@ -15,6 +19,9 @@ SCOPE_HELP = {
     "global": "Every namespace in the cluster can pull it.",
     "namespace": "Only workloads in its own namespace can pull it.",
 }
+# Query parameters that only steer one request (a refresh, a fetch's progress), never kept.
+INTERNAL_PARAMS = ("refresh", "fetch", "stage")
+MAX_RETURN_URL = 2000
 
 
 def fragment_or_page(request, template, fragment):
@@ -26,6 +33,25 @@ def fragment_or_page(request, template, fragment):
     if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
         return f"{template}#{fragment}"
     return template
+
+
+def list_return_url(request, cluster, value):
+    """`value` when it is this cluster's repository list on this site (a filtered, sorted,
+    paged view to come back to after a change), rebuilt from its query; else None."""
+    if not value or len(value) > MAX_RETURN_URL:
+        return None
+    if not url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    parts = urlsplit(value)
+    list_url = reverse("repositories:list", args=[cluster.slug])
+    if parts.path != list_url:
+        return None
+    params = QueryDict(parts.query, mutable=True)
+    for internal in INTERNAL_PARAMS:
+        params.pop(internal, None)
+    return f"{list_url}?{params.urlencode()}" if params else list_url
 
 
 def valid_name_or_404(name):
@@ -50,8 +76,9 @@ def repository_list(request, cluster, client):
     scope = request.GET.get("scope", "")
     sort_key, descending = search.parse_sort(request.GET.get("sort", "name"))
     params = request.GET.copy()
-    for internal in ("refresh", "fetch", "stage"):
+    for internal in INTERNAL_PARAMS:
         params.pop(internal, None)
+    template = fragment_or_page(request, "repositories/list.html", "results")
     context = {
         "params": params,
         "cluster": cluster,
@@ -63,9 +90,13 @@ def repository_list(request, cluster, client):
         "descending": descending,
         "sort": ("-" if descending else "") + sort_key,
         "page_sizes": search.PAGE_SIZES,
+        "per_page": search.parse_page_size(request.GET.get("per_page")),
         "scope_help": SCOPE_HELP,
+        "descending_first": search.DESCENDING_FIRST,
+        # Where a delete or scope change started here comes back to, with ?next=.
+        "list_return": f"{request.path}?{params.urlencode()}" if params else request.path,
+        "fragment": "#" in template,
     }
-    template = fragment_or_page(request, "repositories/list.html", "results")
     try:
         snapshot, fetch = list_index(
             request.user, cluster, refresh=refresh, fetch_id=fetch_id, wait=0 if polling else None
@@ -102,7 +133,14 @@ def _results(request, snapshot, full_q, namespace, scope, sort_key, descending):
         search.parse_page(request.GET.get("page")),
         search.parse_page_size(request.GET.get("per_page")),
     )
-    return {"snapshot": snapshot, "query": query, "page": page, "total": len(snapshot.entries)}
+    rows = [(entry, *search.matching_tags(entry, query)) for entry in page.object_list]
+    return {
+        "snapshot": snapshot,
+        "query": query,
+        "page": page,
+        "rows": rows,
+        "total": len(snapshot.entries),
+    }
 
 
 def _replacing_results(response):

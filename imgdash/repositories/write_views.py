@@ -4,7 +4,11 @@ Each is Operator-only (checked here, before any upstream call), CSRF-protected, 
 intent then outcome, and honest about what happened.
 """
 
+import json
+from urllib.parse import urlsplit
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -34,7 +38,12 @@ from imgdash.jobs.services import start_job
 from imgdash.repositories import index, search
 from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
 from imgdash.repositories.logged_writes import classify, perform
-from imgdash.repositories.views import SCOPE_HELP, fragment_or_page, valid_name_or_404
+from imgdash.repositories.views import (
+    SCOPE_HELP,
+    fragment_or_page,
+    list_return_url,
+    valid_name_or_404,
+)
 
 MAX_BULK = 500
 OUTCOME_STATUS = {"ok": 200, "refused": 409, "failed": 502, "unknown": 504}
@@ -46,6 +55,12 @@ def _detail_url(cluster, name):
 
 def _list_url(cluster):
     return reverse("repositories:list", args=[cluster.slug])
+
+
+def _return_to(request, cluster):
+    """The list view a change started from (its `next`), if it is this cluster's list."""
+    value = request.POST.get("next") or request.GET.get("next", "")
+    return list_return_url(request, cluster, value)
 
 
 def _after_unauthorized(request, cluster, result):
@@ -71,6 +86,7 @@ def change_scope(request, cluster, client, name):
         "name": name,
         "scope_help": SCOPE_HELP,
         "nav_section": "repositories",
+        "next": _return_to(request, cluster),
     }
     try:
         repository = client.get_repository(name)
@@ -90,7 +106,7 @@ def change_scope(request, cluster, client, name):
         return render(request, fragment_or_page(request, template, "form"), context, status=400)
     if scope == repository.scope:
         messages.info(request, f"{name} already has scope {scope}; nothing was changed.")
-        return _scope_done(request, cluster, name, scope)
+        return _scope_done(request, cluster, name, scope, context["next"])
     result = perform(
         request,
         cluster,
@@ -104,7 +120,7 @@ def change_scope(request, cluster, client, name):
     if result.ok:
         index.change_scope(request.user, cluster, name, scope)
         messages.success(request, f"{name} now has scope {scope}: {SCOPE_HELP[scope]}")
-        return _scope_done(request, cluster, name, scope)
+        return _scope_done(request, cluster, name, scope, context["next"])
     if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update({"result": result, "chosen": scope})
@@ -116,7 +132,7 @@ def change_scope(request, cluster, client, name):
     )
 
 
-def _scope_done(request, cluster, name, scope):
+def _scope_done(request, cluster, name, scope, next_url=None):
     if request.htmx:
         # Inline edit (detail page or list row): swap the new badge in where the form was.
         return render(
@@ -124,7 +140,8 @@ def _scope_done(request, cluster, name, scope):
             "repositories/scope.html#badge",
             {"cluster": cluster, "name": name, "scope": scope, "scope_help": SCOPE_HELP},
         )
-    return redirect(_detail_url(cluster, name))
+    # Back where the change started: the list it was made from, or the repository.
+    return redirect(next_url or _detail_url(cluster, name))
 
 
 @require_http_methods(["GET", "POST"])
@@ -135,13 +152,19 @@ def delete_repository(request, cluster, client, name):
     valid_name_or_404(name)
     template = "repositories/delete.html"
     fragment = fragment_or_page(request, template, "dialog")
-    context = {"cluster": cluster, "name": name, "nav_section": "repositories"}
+    next_url = _return_to(request, cluster)
+    context = {
+        "cluster": cluster,
+        "name": name,
+        "nav_section": "repositories",
+        "next": next_url,
+    }
     try:
         repository = client.get_repository(name)
     except NotFound:
         index.forget_repository(request.user, cluster, name)
         messages.info(request, f"{name} is already gone: someone else deleted it.")
-        return _to_list(request, cluster)
+        return _to_list(request, cluster, next_url)
     except ImageManagerError as error:
         return upstream_error_response(request, fragment, context, error)
     context.update(
@@ -165,7 +188,7 @@ def delete_repository(request, cluster, client, name):
             f"This delete of {name} was already submitted (or its form "
             "expired); it was not sent again.",
         )
-        return _to_list(request, cluster)
+        return _to_list(request, cluster, next_url)
     details = {"tags": repository.tag_count, "size": repository.size, "scope": repository.scope}
     result = perform(
         request, cluster, "repository.delete", name, details, lambda: client.delete_repository(name)
@@ -184,7 +207,7 @@ def delete_repository(request, cluster, client, name):
         else:
             index.drop_index(request.user, cluster)
             messages.info(request, f"{name} is already gone: someone else deleted it first.")
-        return _to_list(request, cluster)
+        return _to_list(request, cluster, next_url)
     if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update(
@@ -193,10 +216,26 @@ def delete_repository(request, cluster, client, name):
     return render(request, fragment, context, status=OUTCOME_STATUS[result.outcome])
 
 
-def _to_list(request, cluster):
+def _to_list(request, cluster, next_url=None):
+    """To the list, with the result in a message. From a list page with htmx, that list's
+    results are fetched again in place (same filter, sort and page): the message shows
+    there and is announced, and the dialog closes."""
+    if request.htmx and next_url and _on_list_page(request, cluster):
+        response = HttpResponse()
+        response["HX-Location"] = json.dumps(
+            {"path": next_url, "target": "#results", "swap": "outerHTML", "push": "false"}
+        )
+        response["HX-Trigger"] = "imgdash:list-changed"
+        return response
     if request.htmx:
-        return HttpResponseClientRedirect(_list_url(cluster))
-    return redirect(_list_url(cluster))
+        return HttpResponseClientRedirect(next_url or _list_url(cluster))
+    return redirect(next_url or _list_url(cluster))
+
+
+def _on_list_page(request, cluster):
+    """Whether the htmx request comes from this cluster's list page (it has the results to
+    swap), not from a delete page opened on its own."""
+    return urlsplit(request.htmx.current_url or "").path == _list_url(cluster)
 
 
 @require_POST

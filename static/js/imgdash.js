@@ -172,6 +172,47 @@
     });
   }
 
+  // --- list ---
+  // After paging with htmx (or a change made from the list), the new results come into view
+  // with focus on their heading, as after a page load. A swap that took away the focused
+  // control (a sort header) gives focus to its successor, the element with the same id.
+  var focusResults = false;
+  var refocusId = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!(elt instanceof Element)) return;
+    if (elt.closest("[data-focus-results]")) focusResults = true;
+    var active = document.activeElement;
+    refocusId = active && active.id && active.closest("#results") ? active.id : null;
+    if (elt.matches("[data-busy]")) elt.setAttribute("aria-disabled", "true");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt instanceof Element && elt.matches("[data-busy]")) elt.removeAttribute("aria-disabled");
+    if (!event.detail.successful) focusResults = false;
+  });
+  // Sent by the server when a delete or scope change made from the list is done: the list's
+  // results are fetched again in place, so close the dialog and focus them when they come.
+  document.addEventListener("imgdash:list-changed", function () {
+    document.querySelectorAll("dialog[open]").forEach(function (dialog) { dialog.close(); });
+    focusResults = true;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var heading = document.getElementById("results-heading");
+    if (focusResults && heading) {
+      focusResults = false;
+      document.getElementById("results").scrollIntoView({ block: "start" });
+      heading.focus({ preventScroll: true });
+      return;
+    }
+    var active = document.activeElement;
+    if (refocusId && (!active || active === document.body)) {
+      var successor = document.getElementById(refocusId);
+      if (successor) successor.focus();
+    }
+    refocusId = null;
+  });
+
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();

@@ -78,7 +78,7 @@ def test_a_first_load_shows_bytes_then_indexing_then_the_list(
     rows = page.locator("#repository-table tbody tr")
     expect(rows).to_have_count(50, timeout=60_000)
     expect(page.locator("#fetch-progress")).to_have_count(0)
-    expect(page.locator(".pager").first).to_contain_text(f"({REPOSITORIES} in all)")
+    expect(page.locator(".pager").first).to_contain_text(f"({REPOSITORIES:,} in all)")
     expect(page.locator("#search")).to_have_value("team-a")
     assert has_param("sort", "-size")(page.url) and has_param("q", "team-a")(page.url)
     # The namespace filter was filled in with the list.

@@ -75,10 +75,8 @@ def test_it_pages_and_sorts_without_a_page_load(repository_list, emulator):
 
     header = page.locator("#repository-table thead").get_by_role("link", name="Tags")
     header.click()
-    page.wait_for_url(has_param("sort", "tags"))
+    page.wait_for_url(has_param("sort", "-tags"))  # largest first on the first click
     assert "page" not in query(page.url)  # a new order starts on its first page
-    header.click()
-    page.wait_for_url(has_param("sort", "-tags"))
 
     by_tags = sorted(repositories, key=lambda r: (tag_count(r), r["name"]), reverse=True)
     expect(names(page)).to_have_text([r["name"] for r in by_tags[:PER_PAGE]])

@@ -20,6 +20,7 @@ def names_on(response):
     """Repository names in the rendered table, in order."""
     html = response.content.decode()
     rows = re.findall(r'<td class="repo-name">(.*?)</td>', html, re.S)
+    rows = [re.sub(r'<span class="tag-match">.*', "", row, flags=re.S) for row in rows]
     return [re.sub(r"<[^>]+>|\s+invalid name", "", row).strip() for row in rows]
 
 
