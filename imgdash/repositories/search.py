@@ -116,7 +116,6 @@ def sort_entries(entries, key, descending):
     return sorted(entries, key=SORTS[key], reverse=descending)
 
 
-<<<<<<< HEAD
 def _sort_by_size(entries, descending):
     """Largest or smallest first, and in both directions the unknown sizes last, by name:
     an unknown size is not zero (the API gives multi-arch and schema 1 images no size)."""
@@ -127,7 +126,8 @@ def _sort_by_size(entries, descending):
     known.sort(key=SORTS["size"], reverse=descending)
     unknown.sort(key=SORTS["name"])
     return known + unknown
-=======
+
+
 def matching_tags(entry, query, limit=3):
     """(shown, more): the entry's tag names that the query's `tag:` terms matched, at most
     `limit` of them marked up as (before, match, after), and how many more there are."""
@@ -145,7 +145,6 @@ def _marked(tag, terms):
         if start != -1:
             return tag[:start], term, tag[start + len(term) :]
     return tag, "", ""
->>>>>>> ux-list
 
 
 def parse_page_size(value):
