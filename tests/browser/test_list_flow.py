@@ -52,10 +52,14 @@ def phone_page(browser, live_server, olga):
 
 def by_size(emulator, word="e"):
     """The repositories matching `word`, as the list sorts them by size, largest first."""
-    from imgdash.imagemanager import Repository
+    from imgdash.imagemanager import SIZE_UNKNOWN, Repository
 
     found = [Repository.from_api(r) for r in emulator.repositories.all() if matches_text(r, word)]
-    return [r.name for r in sorted(found, key=lambda r: (r.size, r.name), reverse=True)]
+    known = [r for r in found if r.size_state != SIZE_UNKNOWN]
+    unknown = [r for r in found if r.size_state == SIZE_UNKNOWN]
+    # Unknown sizes come last, by name (they are not 0 B).
+    ordered = sorted(known, key=lambda r: (r.size, r.name), reverse=True)
+    return [r.name for r in ordered + sorted(unknown, key=lambda r: r.name)]
 
 
 PAGED = {"q": "e", "sort": "-size", "per_page": "25", "page": "2"}
