@@ -35,7 +35,7 @@ def open_editor_by_keyboard(page, cell, name):
     link = cell.get_by_role("link", name=f"Change the scope of {name}")
     link.focus()
     page.keyboard.press("Enter")
-    expect(cell.locator("input[name=scope]").first).to_be_visible()
+    expect(cell.locator("input[name=scope]:checked")).to_be_focused()
 
 
 def assert_no_leftover_message(page):
