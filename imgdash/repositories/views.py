@@ -14,6 +14,7 @@ from imgdash.clusters.services import credential_for
 from imgdash.imagemanager import SIZE_UNKNOWN, ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
 from imgdash.repositories.index import list_index
+from imgdash.repositories.versions import is_version, newest_first
 
 SCOPE_HELP = {
     "global": "Every namespace in the cluster can pull it.",
@@ -162,9 +163,21 @@ def repository_detail(request, cluster, client, name):
     }
     try:
         # Always from the cluster, never the index: new tags and revoked tokens show at once.
-        context["repository"] = client.get_repository(name)
+        repository = client.get_repository(name)
     except ImageManagerError as error:
         return upstream_error_response(request, "repositories/detail.html", context, error)
+    tags = newest_first(repository.tags)
+    # `latest`, else the highest version: what someone opening the page wants to pull.
+    pull_tag = next((tag for tag in tags if tag.valid), None)
+    context.update(
+        {
+            "repository": repository,
+            "tags": tags,
+            "pull_tag": pull_tag,
+            "pull_tag_is_highest": len(tags) > 1 and pull_tag and is_version(pull_tag.name),
+            "sizes_unknown": sum(1 for tag in tags if not tag.manifest.size_known),
+        }
+    )
     return render(request, "repositories/detail.html", context)
 
 

@@ -5,6 +5,7 @@ intent then outcome, and honest about what happened.
 """
 
 import json
+import secrets
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -96,7 +97,9 @@ def change_scope(request, cluster, client, name):
         )
     context["repository"] = repository
     if request.method == "GET" and request.GET.get("show") == "badge":
-        return render(request, f"{template}#badge", {**context, "scope": repository.scope})
+        # Cancel in the inline editor: the badge again, its "change" link focused.
+        badge = {**context, "scope": repository.scope, "focus": bool(request.htmx)}
+        return render(request, f"{template}#badge", badge)
     if request.method == "GET":
         return render(request, fragment_or_page(request, template, "form"), context)
 
@@ -105,8 +108,10 @@ def change_scope(request, cluster, client, name):
         context["form_error"] = "Choose global or namespace."
         return render(request, fragment_or_page(request, template, "form"), context, status=400)
     if scope == repository.scope:
-        messages.info(request, f"{name} already has scope {scope}; nothing was changed.")
-        return _scope_done(request, cluster, name, scope, context["next"])
+        message = f"{name} already has scope {scope}; nothing was changed."
+        return _scope_done(
+            request, cluster, name, scope, message, changed=False, next_url=context["next"]
+        )
     result = perform(
         request,
         cluster,
@@ -119,8 +124,8 @@ def change_scope(request, cluster, client, name):
         return _after_unauthorized(request, cluster, result)
     if result.ok:
         index.change_scope(request.user, cluster, name, scope)
-        messages.success(request, f"{name} now has scope {scope}: {SCOPE_HELP[scope]}")
-        return _scope_done(request, cluster, name, scope, context["next"])
+        message = f"{name} now has scope {scope}: {SCOPE_HELP[scope]}"
+        return _scope_done(request, cluster, name, scope, message, next_url=context["next"])
     if result.outcome == "unknown":
         index.drop_index(request.user, cluster)
     context.update({"result": result, "chosen": scope})
@@ -132,14 +137,22 @@ def change_scope(request, cluster, client, name):
     )
 
 
-def _scope_done(request, cluster, name, scope, next_url=None):
+def _scope_done(request, cluster, name, scope, message, changed=True, next_url=None):
     if request.htmx:
-        # Inline edit (detail page or list row): swap the new badge in where the form was.
-        return render(
-            request,
-            "repositories/scope.html#badge",
-            {"cluster": cluster, "name": name, "scope": scope, "scope_help": SCOPE_HELP},
-        )
+        # Inline edit (detail page or list row): the new badge where the form was, saying what
+        # happened there. A queued message would show up on whatever page is opened next.
+        context = {
+            "cluster": cluster,
+            "name": name,
+            "scope": scope,
+            "scope_help": SCOPE_HELP,
+            "focus": True,
+            "confirmation": message,
+            "confirmation_id": f"scope-done-{secrets.token_hex(4)}",
+            "changed": changed,
+        }
+        return render(request, "repositories/scope.html#badge", context)
+    (messages.success if changed else messages.info)(request, message)
     # Back where the change started: the list it was made from, or the repository.
     return redirect(next_url or _detail_url(cluster, name))
 

@@ -95,6 +95,7 @@
     });
     updateBulk();
     startCountdowns(root);
+    focusScopeCell(root);
   }
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
@@ -211,6 +212,26 @@
       if (successor) successor.focus();
     }
     refocusId = null;
+  });
+
+  // --- detail ---
+  // The inline scope editor: focus moves into it when it opens, and to the new badge's "change"
+  // link (described by what happened) when it closes. The server marks the element to focus.
+  function focusScopeCell(root) {
+    var target = within(root, "[data-scope-focus]")[0];
+    if (!target) return;
+    target.removeAttribute("data-scope-focus");
+    target.focus();
+  }
+  // Escape in an open inline editor cancels it, as its Cancel link does.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var cell = event.target.closest && event.target.closest(".scope-cell.editing");
+    var cancel = cell && cell.querySelector("a[hx-get]");
+    if (cancel) {
+      event.preventDefault();
+      cancel.click();
+    }
   });
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });

@@ -71,7 +71,7 @@ def test_each_manifest_kind_is_named_readably(client, viewer, cluster, emulator,
         lambda r: r.get("tags") and any(is_kind(t.get("manifest") or {}) for t in r["tags"]),
     )
     html = detail(client, cluster, repository["name"]).content.decode()
-    assert f"<td>{label}</td>" in html
+    assert f">{label}</td>" in html
 
 
 def test_multi_arch_tags_expand_to_their_platforms(client, viewer, cluster, emulator):
@@ -173,4 +173,43 @@ def test_the_size_says_unknown_at_least_or_0_b(client, viewer, cluster, emulator
     )
     mixed = overview_size(detail(client, cluster, "team-a/mixed"))
     assert re.match(r"at least [\d.]+ (KB|MB) compressed", mixed)
-    assert "tags of unknown size (multi-arch, schema 1) not counted" in mixed
+    assert "1 tag of unknown size not counted" in mixed
+
+
+def test_a_size_that_leaves_out_unknown_tags_says_at_least(client, viewer, cluster, emulator):
+    image = find(emulator, lambda r: r.get("tags") and "manifest.v2" in media_type(r))["tags"][0]
+    multi_arch = find(
+        emulator,
+        lambda r: (
+            r.get("tags") and any("manifests" in (t.get("manifest") or {}) for t in r["tags"])
+        ),
+    )["tags"][0]
+    emulator.repositories.put(
+        {
+            "name": "team-a/mixed",
+            "owner": "team-a",
+            "scope": "namespace",
+            "tags": [dict(image, name="1.0"), dict(multi_arch, name="2.0")],
+        }
+    )
+    html = detail(client, cluster, "team-a/mixed").content.decode()
+    assert re.search(r"at least [\d.]+ [KMG]?B", html)
+    assert "1 tag of unknown size not counted" in html
+    assert re.search(r'title="manifest list manifests carry no image size">unknown<', html)
+
+
+def test_the_pull_card_and_the_tags_start_with_latest(client, viewer, cluster, emulator):
+    image = find(emulator, lambda r: r.get("tags") and "manifest.v2" in media_type(r))["tags"][0]
+    names = ["1.9.0", "latest", "1.10.0", "nightly", "1.10.0-rc1"]
+    emulator.repositories.put(
+        {
+            "name": "team-a/ordered",
+            "owner": "team-a",
+            "scope": "namespace",
+            "tags": [dict(image, name=name) for name in names],
+        }
+    )
+    html = detail(client, cluster, "team-a/ordered").content.decode()
+    assert re.search(r'id="pull-latest">docker pull \S+/team-a/ordered:latest<', html)
+    shown = re.findall(r'<td class="mono tag-cell"><strong>([^<]+)</strong>', html)
+    assert shown == ["latest", "1.10.0", "1.10.0-rc1", "1.9.0", "nightly"]
