@@ -39,6 +39,7 @@ from imgdash.jobs.services import start_job
 from imgdash.repositories import index, search
 from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
 from imgdash.repositories.logged_writes import classify, perform
+from imgdash.repositories.versions import newest_first
 from imgdash.repositories.views import (
     SCOPE_HELP,
     fragment_or_page,
@@ -183,6 +184,7 @@ def delete_repository(request, cluster, client, name):
     context.update(
         {
             "repository": repository,
+            "tags": newest_first(repository.tags),
             "confirmation": confirmation_token(request.user, f"delete:{name}"),
         }
     )
@@ -202,7 +204,12 @@ def delete_repository(request, cluster, client, name):
             "expired); it was not sent again.",
         )
         return _to_list(request, cluster, next_url)
-    details = {"tags": repository.tag_count, "size": repository.size, "scope": repository.scope}
+    details = {
+        "tags": repository.tag_count,
+        "size": repository.size,
+        "size_state": repository.size_state,
+        "scope": repository.scope,
+    }
     result = perform(
         request, cluster, "repository.delete", name, details, lambda: client.delete_repository(name)
     )

@@ -1,6 +1,7 @@
 """The Jobs pages, cancel and resume, and how a job whose worker died is shown: no worker
 runs here (tests/jobs/test_worker.py runs one), so jobs stay as the test leaves them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -43,6 +44,14 @@ def test_the_newest_job_comes_first(client, operator, cluster, emulator):
     second = confirm_bulk_delete(client, cluster, team_names(emulator, "team-b", 1))
     html = client.get("/jobs/").content.decode()
     assert html.index(f"/jobs/{second.pk}/") < html.index(f"/jobs/{first.pk}/")
+
+
+def test_a_job_shows_an_unknown_size_as_unknown_not_0_b(client, operator, cluster, emulator):
+    job = confirm_bulk_delete(client, cluster, ["team-a/web/frontend"])  # a manifest list
+    html = client.get(f"/jobs/{job.pk}/").content.decode()
+    row = re.search(r"<tr data-state=.*?</tr>", html, re.S).group(0)
+    assert "team-a/web/frontend" in row
+    assert "unknown" in row and "0 B" not in row
 
 
 def test_an_unfinished_job_polls_its_progress_and_a_finished_one_stops(

@@ -184,6 +184,35 @@ def test_delete_confirmation_states_what_goes(client, operator, cluster, emulato
     assert f'data-confirm-match="{repository["name"]}"' in html
 
 
+def test_delete_confirmation_gives_a_lower_bound_and_the_newest_tags_first(
+    client, operator, cluster, emulator
+):
+    sized = emulator.repositories.get("default/alpine")["tags"][0]
+    listed = emulator.repositories.get("team-a/web/frontend")["tags"][0]
+    tags = [dict(sized, name="1.9"), dict(listed, name="1.10"), dict(sized, name="latest")]
+    emulator.repositories.put(
+        {"name": "team-a/mixed", "owner": "team-a", "scope": "global", "tags": tags}
+    )
+    html = client.get(base(cluster, "team-a/mixed") + "-/delete/").content.decode()
+    assert re.search(r"<strong>at least [\d.]+ (KB|MB)</strong> compressed", html)
+    shown = re.findall(r'<span class="mono">([^<]+)</span>', html.split("Tags, newest first:")[1])
+    assert shown[:3] == ["latest", "1.10", "1.9"]
+
+    html = client.get(base(cluster, "team-a/web/frontend") + "-/delete/").content.decode()
+    assert "of unknown size" in html
+    assert "<strong>0 B</strong>" not in html
+
+
+def test_a_deletes_intent_records_whether_its_size_is_known(client, operator, cluster, emulator):
+    name = "team-a/web/frontend"  # a manifest list: no size in the API
+    client.post(
+        base(cluster, name) + "-/delete/",
+        {"confirm": name, "confirmation": confirmation_of(client, cluster, name)},
+    )
+    intent = AuditEvent.objects.get(action="repository.delete", outcome="intent")
+    assert intent.details["size_state"] == "unknown"
+
+
 def test_delete_with_the_exact_name_deletes_and_lands_on_the_list(
     client, operator, cluster, emulator
 ):
