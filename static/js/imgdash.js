@@ -164,8 +164,8 @@
           el.classList.add("failed");
           return;
         }
-        var m = Math.floor(left / 60);
-        el.textContent = "expires in " + (m ? m + " min " : "") + (left % 60) + " s";
+        // "30 min" while minutes are left, as the page says without JavaScript; seconds at the end.
+        el.textContent = "expires in " + (left >= 60 ? Math.floor(left / 60) + " min" : left + " s");
         setTimeout(tick, 1000);
       }
       tick();

@@ -1,5 +1,6 @@
-"""The page chrome as a user meets it: a progress bar when something takes a while, and the
-footer's request id."""
+"""The page chrome as a user meets it: a progress bar when something takes a while, the footer's
+request id, copy buttons only where they work, the token countdown, the sign-in error, the
+favicon, and the status page at phone width."""
 
 import re
 
@@ -82,3 +83,63 @@ def test_the_footer_shows_the_request_id_of_the_last_htmx_swap(signed_in):
     latest = answer.value.headers["x-request-id"]
     assert latest != first
     expect(page.locator("#request-id")).to_have_text(latest)
+
+
+def test_copy_buttons_show_only_with_javascript_and_the_text_stays_selectable(signed_in):
+    page = signed_in(java_script_enabled=False)
+    page.goto(DETAIL)
+    pull = page.locator("code").filter(has_text="docker pull").first
+    expect(pull).to_be_visible()
+    expect(page.locator("[data-copy]").first).to_be_attached()
+    expect(page.locator("[data-copy]:visible")).to_have_count(0)
+    assert pull.evaluate("(el) => getComputedStyle(el).userSelect") in ("all", "text", "auto")
+
+    page = signed_in()
+    page.goto(DETAIL)
+    expect(page.locator("[data-copy]:visible").first).to_be_visible()
+
+
+def test_the_docker_token_countdown_reads_in_minutes(signed_in):
+    page = signed_in(java_script_enabled=False)
+    page.goto(DETAIL)
+    page.click("#get-docker-token")
+    page.wait_for_url("**/docker-token/")
+    expect(page.locator("[data-countdown]")).to_have_text("expires in 30 min")
+
+    page = signed_in()
+    page.goto(DETAIL)
+    page.click("#get-docker-token")
+    expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^expires in (30|29) min$"))
+
+
+def test_a_failed_sign_in_moves_focus_to_the_error(page, olga):
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "olga")
+    page.fill("#id_password", "not her password")
+    page.get_by_role("button", name="Sign in").click()
+    error = page.get_by_role("alert")
+    expect(error).to_contain_text("username and password")
+    expect(error).to_be_focused()
+
+
+def test_the_favicon_is_served(page):
+    page.goto("/accounts/login/")
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    answer = page.request.get(icon)
+    assert answer.ok and answer.headers["content-type"].startswith("image/")
+    answer = page.request.get("/favicon.ico")
+    assert answer.ok and answer.headers["content-type"].startswith("image/")
+
+
+def test_the_status_page_does_not_scroll_sideways_on_a_phone(signed_in):
+    page = signed_in(viewport={"width": 390, "height": 844})
+    page.goto("/clusters/emu/status/")
+    expect(page.locator("#endpoints")).to_be_visible()
+    widths = page.evaluate(
+        """() => [document.documentElement.scrollWidth,
+                  ...[...document.querySelectorAll("main *")]
+                      .filter((el) => el.scrollWidth > el.clientWidth + 1
+                              && getComputedStyle(el).overflowX !== "visible")
+                      .map((el) => el.tagName + "." + el.className)]"""
+    )
+    assert widths == [390]
