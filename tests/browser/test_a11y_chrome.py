@@ -143,3 +143,16 @@ def test_the_status_page_does_not_scroll_sideways_on_a_phone(signed_in):
                       .map((el) => el.tagName + "." + el.className)]"""
     )
     assert widths == [390]
+
+
+def test_the_action_log_does_not_scroll_sideways_on_a_phone(browser, live_server, make_user):
+    auditor = make_user("alma", "Auditor")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    try:
+        page = sign_in_through_form(context.new_page(), auditor)
+        page.goto("/audit/")
+        expect(page.locator("#audit-filters")).to_be_visible()
+        # The filter's longest action name once made the whole page 485 px wide.
+        assert page.evaluate("document.documentElement.scrollWidth") == 390
+    finally:
+        context.close()
