@@ -28,6 +28,7 @@ MODES = {
     "light": {"color_scheme": "light", "viewport": {"width": 1280, "height": 900}},
     "dark": {"color_scheme": "dark", "viewport": {"width": 1280, "height": 900}},
     "phone": {"color_scheme": "light", "viewport": {"width": 390, "height": 844}},
+    "phone-dark": {"color_scheme": "dark", "viewport": {"width": 390, "height": 844}},
 }
 
 # One repository of every kind the emulator seeds.
@@ -167,10 +168,9 @@ def test_axe_finds_nothing_on_any_page(
     finally:
         context.close()
     with capsys.disabled():
-        print(f"\naxe, {mode}: {sum(len(v) for v in found.values())} violations")
-        for name, violations in found.items():
-            nodes = sum(v[2] for v in violations)
-            print(f"  {name}: {len(violations)} rules, {nodes} elements")
+        rules = sum(len(v) for v in found.values())
+        elements = sum(v[2] for violations in found.values() for v in violations)
+        print(f"\naxe, {mode}: {rules} violations ({elements} elements) on {len(found)} pages")
     report = [
         f"{name}: {rule} ({impact}, {nodes} elements) e.g. {example}"
         for name, violations in found.items()
