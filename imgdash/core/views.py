@@ -3,6 +3,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -31,6 +32,13 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "not answering"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers and tools ask for when a page names no icon: the SVG."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 def server_error(request):

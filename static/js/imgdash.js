@@ -165,8 +165,8 @@
           el.classList.add("failed");
           return;
         }
-        var m = Math.floor(left / 60);
-        el.textContent = "expires in " + (m ? m + " min " : "") + (left % 60) + " s";
+        // "30 min" while minutes are left, as the page says without JavaScript; seconds at the end.
+        el.textContent = "expires in " + (left >= 60 ? Math.floor(left / 60) + " min" : left + " s");
         setTimeout(tick, 1000);
       }
       tick();
@@ -233,6 +233,78 @@
       cancel.click();
     }
   });
+
+  // --- a11y ---
+  // The progress bar: shown when an htmx request or a page load takes more than PATIENCE ms,
+  // so quick answers do not flicker. The region an htmx request will replace is aria-busy
+  // meanwhile. Classes only: the CSP forbids style attributes.
+  var PATIENCE = 300;
+  var progressBar = null;
+  var inFlight = 0;
+  var showTimer = null;
+  var leaving = false;
+  function bar() {
+    if (!progressBar) progressBar = document.getElementById("progress-bar");
+    return progressBar;
+  }
+  function showSoon() {
+    if (showTimer || !bar()) return;
+    showTimer = setTimeout(function () {
+      showTimer = null;
+      bar().hidden = false;
+    }, PATIENCE);
+  }
+  function hideBar() {
+    clearTimeout(showTimer);
+    showTimer = null;
+    if (bar()) bar().hidden = true;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.setAttribute) target.setAttribute("aria-busy", "true");
+    inFlight++;
+    showSoon();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.removeAttribute) target.removeAttribute("aria-busy");
+    // The element may have been swapped out: clear whatever now stands in its place too.
+    document.querySelectorAll("[aria-busy=true]").forEach(function (el) {
+      el.removeAttribute("aria-busy");
+    });
+    inFlight = Math.max(0, inFlight - 1);
+    if (!inFlight && !leaving) hideBar();
+    // The footer names the request to quote to an admin: the latest one, not the page's first.
+    var id = event.detail.xhr && event.detail.xhr.getResponseHeader("X-Request-ID");
+    var footerId = document.getElementById("request-id");
+    if (id && footerId) footerId.textContent = id;
+  });
+  // Full page loads: a plain link or form that leaves this page. The next page replaces the
+  // bar; a page that stays (a download, a cancelled load) hides it again after a while.
+  function leaveSoon() {
+    leaving = true;
+    showSoon();
+    setTimeout(function () { leaving = false; if (!inFlight) hideBar(); }, 20000);
+  }
+  document.addEventListener("click", function (event) {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    var link = event.target.closest("a[href]");
+    if (!link || link.hasAttribute("download") || link.hasAttribute("hx-get")) return;
+    if (link.target && link.target !== "_self") return;
+    if (link.origin !== location.origin) return;
+    if (link.pathname === location.pathname && link.search === location.search && link.hash) return;
+    leaveSoon();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    // htmx cancels the browser's submit of the forms it handles: those show the bar above.
+    setTimeout(function () {
+      if (!event.defaultPrevented && form.method !== "dialog") leaveSoon();
+    }, 0);
+  });
+  // Back to a page from the back/forward cache: nothing is loading any more.
+  window.addEventListener("pageshow", function () { leaving = false; inFlight = 0; hideBar(); });
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:load", function (event) { enhance(event.target); });

@@ -1,6 +1,8 @@
-"""The README's screenshot of the repository list.
+"""The README's screenshots.
 
-IMGDASH_SCREENSHOT=1 .venv/bin/pytest tests/browser/test_screenshot.py writes docs/screenshot.png.
+IMGDASH_SCREENSHOT=1 .venv/bin/pytest tests/browser/test_screenshot.py writes docs/screenshot.png
+and, light and dark, the list, a detail page, the delete dialog and the action log into
+docs/screenshots/.
 """
 
 import os
@@ -16,11 +18,13 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         os.environ.get("IMGDASH_SCREENSHOT") != "1",
-        reason="writes docs/screenshot.png: set IMGDASH_SCREENSHOT=1",
+        reason="writes the README's screenshots into docs/: set IMGDASH_SCREENSHOT=1",
     ),
 ]
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+SCREENSHOT = DOCS / "screenshot.png"
+SCREENSHOTS = DOCS / "screenshots"
 
 
 def test_it_saves_the_repository_list_for_the_readme(browser, live_server, make_user, connect):
@@ -38,3 +42,45 @@ def test_it_saves_the_repository_list_for_the_readme(browser, live_server, make_
     finally:
         context.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def snap(page, name):
+    page.evaluate("document.fonts.ready")
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled")
+    assert path.stat().st_size > 10_000
+    return path
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_it_saves_the_readme_screenshots(scheme, browser, live_server, make_user, connect):
+    user = make_user("olivia", "Operator", "Auditor")
+    connect(user, "admin")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}, color_scheme=scheme
+    )
+    try:
+        page = sign_in_through_form(context.new_page(), user)
+        page.goto("/clusters/emu/repositories/")
+        expect(page.locator("#repository-table tbody tr")).to_have_count(50)
+        snap(page, f"list-{scheme}")
+
+        page.goto("/clusters/emu/repositories/team-a/web/frontend/")
+        expect(page.locator("h1")).to_be_visible()
+        page.locator("#get-docker-token").click()  # something in the action log
+        expect(page.locator("#docker-token-value")).to_be_visible()
+        page.goto("/clusters/emu/repositories/default/alpine/")
+        expect(page.locator("h1")).to_be_visible()
+        snap(page, f"detail-{scheme}")
+
+        page.locator("#delete-repository").click()
+        expect(page.locator("dialog[open] [data-confirm-match]")).to_be_focused()
+        page.locator("dialog[open] [data-confirm-match]").fill("default/alp")
+        snap(page, f"delete-dialog-{scheme}")
+
+        page.goto("/audit/")
+        expect(page.locator("h1")).to_have_text("Action log")
+        snap(page, f"action-log-{scheme}")
+    finally:
+        context.close()

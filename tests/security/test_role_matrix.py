@@ -30,6 +30,7 @@ NO_GET = "LMMMMM"
 EXPECTED = {
     "home": {"GET": "LD++++", "POST": NO_POST},
     "healthz": {"GET": EVERYONE, "POST": "MMMMMM"},
+    "favicon": {"GET": EVERYONE, "POST": "MMMMMM"},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"GET": "LMMMMM", "POST": SIGNED_IN},
     "sign_out_everywhere": {"GET": "LMMMMM", "POST": SIGNED_IN},

@@ -181,3 +181,12 @@ def shell_command(*words):
 def image_reference(registry, name, tag=""):
     """registry/name:tag, one word for shell_command (the tag checked by the caller)."""
     return f"{registry}/{name}:{tag}" if tag else f"{registry}/{name}"
+
+
+@register.filter
+def duration(seconds):
+    """1800 -> '30 min', 7260 -> '2 h 1 min': a lifetime in seconds, as people say it."""
+    try:
+        return _duration(float(seconds))
+    except (TypeError, ValueError):
+        return "–"
