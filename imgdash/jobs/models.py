@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count
 
+from imgdash.imagemanager import SIZE_EXACT
+
 QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
@@ -139,6 +141,13 @@ class JobItem(models.Model):
     @property
     def state_label(self):
         return ITEM_STATES.get(self.state, self.state)
+
+    @property
+    def size_state(self):
+        """Whether details["size"] is exact, a lower bound or unknown. Items queued before
+        sizes had a state recorded only a number, shown as it was then."""
+        details = self.details if isinstance(self.details, dict) else {}
+        return details.get("size_state", SIZE_EXACT)
 
 
 class ClusterSlot(models.Model):

@@ -54,6 +54,16 @@ def test_a_job_shows_an_unknown_size_as_unknown_not_0_b(client, operator, cluste
     assert "unknown" in row and "0 B" not in row
 
 
+def test_a_job_queued_before_sizes_had_a_state_still_shows(client, operator, cluster, emulator):
+    job = confirm_bulk_delete(client, cluster, team_names(emulator, "team-a", 1))
+    item = job.items.get()
+    item.details = {"tags": 2, "size": 2048}  # as recorded before size states
+    item.save()
+    response = client.get(f"/jobs/{job.pk}/")
+    assert response.status_code == 200
+    assert "2.0 KB" in response.content.decode()
+
+
 def test_an_unfinished_job_polls_its_progress_and_a_finished_one_stops(
     client, operator, cluster, emulator
 ):
