@@ -87,6 +87,12 @@ def visits(page, live_server, viewer, newcomer):
     page.goto(f"{LIST}?q=team-a&sort=-size")
     expect(page.locator("#repository-table")).to_be_visible()
     yield "search results"
+    page.goto(f"{LIST}?q=tag:1")
+    expect(page.locator("#repository-table .tag-match").first).to_be_visible()
+    yield "tag search"
+    page.locator("#repository-table .scope-cell a", has_text="change").first.click()
+    expect(page.locator(".scope-cell.editing")).to_be_visible()
+    yield "inline scope editor"
     page.goto(f"{LIST}?q=nothing-matches-this")
     yield "search, no results"
     for kind, name in KINDS.items():
@@ -114,8 +120,12 @@ def visits(page, live_server, viewer, newcomer):
     boxes.nth(0).check()
     boxes.nth(1).check()
     page.locator("[data-bulk-submit]").click()
+    expect(page.locator("dialog#bulk-dialog[open]")).to_be_visible()
+    yield "bulk delete dialog"
+    # The same confirmation as it works without JavaScript: a whole page.
+    page.evaluate("document.getElementById('bulk-form').submit()")
     page.wait_for_url(re.compile(r"/-/bulk-delete/$"))
-    yield "bulk delete"
+    yield "bulk delete page"
     page.fill("#confirm-count", "2")
     page.locator("#bulk-confirm button[data-confirm-button]").click()
     page.wait_for_url(re.compile(r"/jobs/\d+/$"))
@@ -132,6 +142,9 @@ def visits(page, live_server, viewer, newcomer):
     yield "storage"
     page.goto("/audit/")
     yield "action log"
+    page.locator("details.event-toggle summary").first.click()
+    expect(page.locator(".event-details-row").first).to_be_visible()
+    yield "action log, details open"
     page.goto(f"{LIST}no/such/repository/")
     yield "missing repository"
     page.goto("/nothing/here/")
