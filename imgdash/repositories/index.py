@@ -65,6 +65,9 @@ class Entry(NamedTuple):
     # SIZE_EXACT, SIZE_AT_LEAST (`size` counts only the tags that have sizes: manifest lists
     # and schema 1 have none) or SIZE_UNKNOWN; one of three shared strings, so it pickles small.
     size_state: str
+    # The tag names as pushed, joined like tags_text, when any has upper-case letters (rare):
+    # what the list shows of a matching tag is its real name, not the lower-cased copy.
+    tags_as_pushed: str | None = None
 
     @property
     def namespace(self):
@@ -84,14 +87,16 @@ class Snapshot:
 
 def entry_for(repository):
     size, size_state = repository.size_summary()
+    tags = "\n".join(repository.tag_names)
     return Entry(
         name=repository.name,
         scope=repository.scope,
         tag_count=repository.tag_count,
         size=size,
-        tags_text="\n".join(repository.tag_names).lower(),
+        tags_text=tags.lower(),
         linkable=is_valid_repository_name(repository.name),
         size_state=size_state,
+        tags_as_pushed=tags if tags != tags.lower() else None,
     )
 
 

@@ -134,17 +134,28 @@ def matching_tags(entry, query, limit=3):
     if not query.tags or not entry.tags_text:
         return [], 0
     terms = query.tags
-    matched = [tag for tag in entry.tags_text.split("\n") if any(t in tag for t in terms)]
-    return [_marked(tag, terms) for tag in matched[:limit]], max(0, len(matched) - limit)
+    lowered = entry.tags_text.split("\n")
+    as_pushed = (entry.tags_as_pushed or entry.tags_text).split("\n")
+    matched = [
+        (tag, shown)
+        for tag, shown in zip(lowered, as_pushed, strict=False)
+        if any(t in tag for t in terms)
+    ]
+    marked = [_marked(tag, shown, terms) for tag, shown in matched[:limit]]
+    return marked, max(0, len(matched) - limit)
 
 
-def _marked(tag, terms):
-    """A tag name as (before, match, after) around the first term found in it."""
+def _marked(tag, shown, terms):
+    """The tag name as pushed (`shown`), as (before, match, after) around the first term
+    found in its lower-case form `tag`."""
+    if len(shown) != len(tag):  # lower() changed the length: mark the lower-case copy
+        shown = tag
     for term in terms:
         start = tag.find(term)
         if start != -1:
-            return tag[:start], term, tag[start + len(term) :]
-    return tag, "", ""
+            end = start + len(term)
+            return shown[:start], shown[start:end], shown[end:]
+    return shown, "", ""
 
 
 def parse_page_size(value):

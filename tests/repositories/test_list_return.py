@@ -176,3 +176,19 @@ def test_a_tag_search_marks_the_tags_that_matched(client, operator, cluster, emu
     text = re.sub(r"<[^>]+>", "", cell)
     assert re.sub(r"\s+", " ", text).strip() == "tags: 1.2.3, 1.2.4, 1.2.5 +1"
     assert "<mark>1.2</mark>.3" in cell
+
+
+def test_a_marked_tag_is_shown_as_pushed_whatever_the_case_searched(
+    client, operator, cluster, emulator
+):
+    emulator.repositories.put(
+        {
+            "name": "team-a/cased",
+            "owner": "team-a",
+            "scope": "global",
+            "tags": [{"name": n, "manifest": {}} for n in ("V1.2-RC1", "stable")],
+        }
+    )
+    html = client.get(list_url(cluster), {"q": "tag:rc1 cased"}).content.decode()
+    cell = re.search(r'<span class="tag-match">(.*?)</span></td>', html, re.S).group(1)
+    assert "V1.2-<mark>RC1</mark>" in cell
