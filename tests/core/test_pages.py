@@ -37,7 +37,7 @@ def test_it_signs_in_and_out(client, make_user):
     )
     assert response.status_code == 302
     page = client.get("/clusters/")
-    assert b"Signed in as <strong>vera</strong>" in page.content
+    assert b"Signed in as </span><strong>vera</strong>" in page.content
     assert client.get("/accounts/logout/").status_code == 405  # sign-out is POST only
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/clusters/").status_code == 302
