@@ -179,6 +179,23 @@ def sign_in_through_form(page, user, password=PASSWORD):
 
 
 @pytest.fixture
+def signed_in(browser, live_server, operator):
+    """signed_in(**context_options) -> a page of a new browser context, signed in through the
+    form as Olga, the Operator of the `operator` fixture. Contexts close after the test."""
+    contexts = []
+
+    def open_page(user=operator, **options):
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return sign_in_through_form(context.new_page(), user)
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def sign_in(page):
     """sign_in(user) signs that user in through the sign-in form."""
 

@@ -14,29 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DETAIL = "/clusters/emu/repositories/default/alpine/"
 
 
-@pytest.fixture
-def olga(make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    return user
-
-
-@pytest.fixture
-def signed_in(browser, live_server, olga):
-    """A page of a new browser context, signed in as Olga, an Operator."""
-
-    def open_page(**options):
-        context = browser.new_context(base_url=live_server.url, **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return sign_in_through_form(context.new_page(), olga)
-
-    contexts = []
-    yield open_page
-    for context in contexts:
-        context.close()
-
-
 def test_a_slow_htmx_request_shows_the_progress_bar_and_marks_its_region_busy(signed_in, emulator):
     page = signed_in()
     page.goto(DETAIL)
@@ -112,7 +89,7 @@ def test_the_docker_token_countdown_reads_in_minutes(signed_in):
     expect(page.locator("[data-countdown]")).to_have_text(re.compile(r"^expires in (30|29) min$"))
 
 
-def test_a_failed_sign_in_moves_focus_to_the_error(page, olga):
+def test_a_failed_sign_in_moves_focus_to_the_error(page, operator):
     page.goto("/accounts/login/")
     page.fill("#id_username", "olga")
     page.fill("#id_password", "not her password")

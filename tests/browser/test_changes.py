@@ -6,22 +6,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import sign_in_through_form
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def operator_page(browser, live_server, make_user, connect):
+def operator_page(signed_in, live_server):
     """An imgdash Operator connected as the emulator's admin, allowed to use the clipboard."""
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    page = sign_in_through_form(context.new_page(), user)
-    yield page
-    context.close()
+    page = signed_in()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    return page
 
 
 def mark_page(page):

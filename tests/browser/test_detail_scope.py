@@ -7,20 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import sign_in_through_form
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def operator_page(browser, live_server, make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = sign_in_through_form(context.new_page(), user)
-    yield page
-    context.close()
+def operator_page(signed_in):
+    return signed_in()
 
 
 def namespace_scoped(emulator):

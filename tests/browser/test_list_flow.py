@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import has_param, matches_text, names, query
-from tests.conftest import sign_in_through_form
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,38 +15,19 @@ LIST = "/clusters/emu/repositories/"
 PHONE = {"width": 390, "height": 844}
 
 
-def new_page(browser, live_server, user, **options):
-    context = browser.new_context(base_url=live_server.url, **options)
-    context.set_default_timeout(10_000)
-    return sign_in_through_form(context.new_page(), user)
+@pytest.fixture
+def operator_page(signed_in):
+    return signed_in()
 
 
 @pytest.fixture
-def olga(make_user, connect):
-    user = make_user("olga", "Operator")
-    connect(user, "admin")
-    return user
+def operator_page_without_js(signed_in):
+    return signed_in(java_script_enabled=False)
 
 
 @pytest.fixture
-def operator_page(browser, live_server, olga):
-    page = new_page(browser, live_server, olga)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
-def operator_page_without_js(browser, live_server, olga):
-    page = new_page(browser, live_server, olga, java_script_enabled=False)
-    yield page
-    page.context.close()
-
-
-@pytest.fixture
-def phone_page(browser, live_server, olga):
-    page = new_page(browser, live_server, olga, viewport=PHONE)
-    yield page
-    page.context.close()
+def phone_page(signed_in):
+    return signed_in(viewport=PHONE)
 
 
 def by_size(emulator, word="e"):
