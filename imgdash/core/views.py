@@ -1,6 +1,7 @@
 import logging
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.db import DatabaseError, connection, connections
@@ -98,7 +99,10 @@ def _cache_ready():
 def metrics(request):
     """Prometheus metrics, for clients in IMGDASH_METRICS_ALLOW only (404 to others, as if
     there were nothing here)."""
-    if not metrics_.allowed(client_address(request) or ""):
+    # Forwarded by a proxy imgdash was not told about: the address seen is the proxy's own
+    # (often loopback), not the client's, so it proves nothing.
+    unknown_proxy = settings.TRUSTED_PROXY_COUNT == 0 and "X-Forwarded-For" in request.headers
+    if unknown_proxy or not metrics_.allowed(client_address(request) or ""):
         raise Http404("No such page")
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 

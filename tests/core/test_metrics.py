@@ -56,6 +56,12 @@ def test_behind_a_proxy_the_client_is_the_address_the_proxy_saw(client, settings
     assert client.get("/metrics", **inside).status_code == 200
 
 
+def test_a_request_through_a_proxy_imgdash_was_not_told_of_is_refused(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    proxied = {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert client.get("/metrics", **proxied).status_code == 404
+
+
 def test_it_counts_requests_by_view(client):
     before = (
         sample(
