@@ -6,6 +6,7 @@ Importing this file changes nothing on disk: the data folder and a local token k
 where they are first needed (the core app's start-up, the token-key file's first use).
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -183,6 +184,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "imgdash.core.middleware.RequestIdMiddleware",
+    # Right after the request id: times and logs each request, whatever answers it.
+    "imgdash.core.middleware.RequestLogMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -361,7 +364,7 @@ CONTENT_SECURITY_POLICY = {
 # log's client IP). 0 trusts none: clients can write anything into that header.
 TRUSTED_PROXY_COUNT = envint("IMGDASH_TRUSTED_PROXY_COUNT", 0)
 # /healthz is probed by load balancers over plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # Upstream (Image Manager API) calls.
 IMAGEMANAGER_CONNECT_TIMEOUT = envint("IMGDASH_CONNECT_TIMEOUT", 5, minimum=1)
@@ -394,10 +397,40 @@ if DELETE_CONCURRENCY > 4:
 # its worker died (or lost the database). Workers beat well within it, even during a slow call.
 JOB_STALE_AFTER = envint("IMGDASH_JOB_STALE_AFTER", 60, minimum=5)
 
+# /metrics answers only clients in these networks (the address the action log records, so
+# behind a proxy set IMGDASH_TRUSTED_PROXY_COUNT); everyone else gets a 404.
+METRICS_ALLOW = []
+for _network in envlist("IMGDASH_METRICS_ALLOW", "127.0.0.0/8,::1/128"):
+    try:
+        METRICS_ALLOW.append(ipaddress.ip_network(_network, strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"IMGDASH_METRICS_ALLOW holds {_network!r}, which is not an address or network "
+            "(e.g. 10.0.0.0/8, 127.0.0.1)"
+        ) from None
+# Several gunicorn workers each count their own requests: with this folder set (made empty
+# before gunicorn starts) prometheus-client sums every worker's figures on each scrape.
+METRICS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+# text: one plain line per record; json: one JSON object per line for a log collector, with
+# the request id, user and cluster of the request it was written in.
+LOG_FORMAT = os.environ.get("IMGDASH_LOG_FORMAT", "text").strip().lower() or "text"
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"IMGDASH_LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "imgdash.core.logs.RequestContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "imgdash.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("IMGDASH_LOG_LEVEL", "INFO")},
 }

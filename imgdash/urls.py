@@ -19,6 +19,8 @@ admin.site.site_title = "imgdash admin"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", core_views.metrics, name="metrics"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path(
         "accounts/login/",

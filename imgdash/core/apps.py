@@ -20,6 +20,13 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self):
+        from imgdash.core import metrics
+        from imgdash.imagemanager.transport import add_call_observer
+        from imgdash.repositories.index import index_fetched, index_read
+
+        add_call_observer(metrics.observe_call)
+        index_read.connect(metrics.observe_index_read, dispatch_uid="metrics")
+        index_fetched.connect(metrics.observe_index_fetch, dispatch_uid="metrics")
         make_private_folder(Path(settings.DATA_DIR))
         database = settings.DATABASES["default"]
         if database["ENGINE"] == "django.db.backends.sqlite3" and database["NAME"]:

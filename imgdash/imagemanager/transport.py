@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, Self
 from urllib.parse import urlsplit
 
@@ -46,6 +47,49 @@ _CHUNK = 256 * 1024
 
 #: Told the bytes of a body received so far, and the total when the answer declared it.
 OnReceived = Callable[[int, "int | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """What an observer learns of one finished call: never a URL, header, body or token.
+
+    ``status`` is the HTTP status, or ``None`` when no answer came; ``outcome`` is ``ok``
+    (2xx), ``refused`` (an answer of 300 or more) or the error's class name.
+    """
+
+    operation: str
+    method: str
+    status: int | None
+    outcome: str
+    seconds: float
+    attempts: int
+
+
+#: Called with a CallRecord after every call, in the calling thread.
+CallObserver = Callable[[CallRecord], None]
+_observers: list[CallObserver] = []
+
+
+def add_call_observer(observer: CallObserver) -> None:
+    """Have ``observer`` told of every call from now on (metrics, structured logs).
+
+    An observer that raises is logged and skipped: watching a call never breaks it.
+    """
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def remove_call_observer(observer: CallObserver) -> None:
+    if observer in _observers:
+        _observers.remove(observer)
+
+
+def _tell_observers(record: CallRecord) -> None:
+    for observer in tuple(_observers):
+        try:
+            observer(record)
+        except Exception:
+            log.exception("A call observer failed")
 
 
 class ListProgress(Protocol):
@@ -221,17 +265,25 @@ class ClusterTransport:
                 )
             except requests.RequestException as exc:
                 err = deadline_passed(call) if deadline.expired else transport_error(call, exc)
-                _log_failure(method, target, err, started)
+                _log_failure(call, target, err, started, None)
                 raise err from None
 
             with response:
                 try:
                     answer = self._read(call, response, deadline, on_received)
                 except ImageManagerError as err:
-                    _log_failure(method, target, err, started)
+                    _log_failure(call, target, err, started, response.status_code)
                     raise
             answer.elapsed = time.perf_counter() - started
             answer.attempts = retries.attempts_made(response)
+            record = CallRecord(
+                operation,
+                method,
+                answer.status,
+                "ok" if answer.status < 300 else "refused",
+                answer.elapsed,
+                answer.attempts,
+            )
             log.info(
                 "%s %s -> %d, %d bytes in %.3f s (attempt %d)",
                 method,
@@ -240,10 +292,14 @@ class ClusterTransport:
                 len(answer.body),
                 answer.elapsed,
                 answer.attempts,
+                extra=_fields(record),
             )
+            _tell_observers(record)
             if answer.status >= 300:
                 refusal = status_error(call, answer, response.headers)
-                log.warning("%s %s failed: %s", method, target, refusal.message)
+                log.warning(
+                    "%s %s failed: %s", method, target, refusal.message, extra=_fields(record)
+                )
                 raise refusal
             return answer
 
@@ -303,12 +359,29 @@ class ClusterTransport:
         return answer
 
 
-def _log_failure(method: str, target: str, err: ImageManagerError, started: float) -> None:
+def _fields(record: CallRecord) -> dict[str, object]:
+    """A call's fields for a structured log line (``extra``)."""
+    return {
+        "upstream_operation": record.operation,
+        "upstream_method": record.method,
+        "upstream_status": record.status,
+        "upstream_outcome": record.outcome,
+        "duration_ms": round(record.seconds * 1000, 1),
+    }
+
+
+def _log_failure(
+    call: Call, target: str, err: ImageManagerError, started: float, status: int | None
+) -> None:
+    seconds = time.perf_counter() - started
+    record = CallRecord(call.operation, call.method, status, type(err).__name__, seconds, 1)
     log.warning(
         "%s %s failed after %.3f s: %s [%s]",
-        method,
+        call.method,
         target,
-        time.perf_counter() - started,
+        seconds,
         type(err).__name__,
         err.detail or err.message,
+        extra=_fields(record),
     )
+    _tell_observers(record)

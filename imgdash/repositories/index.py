@@ -30,6 +30,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django.dispatch import Signal
 
 from imgdash.clusters.services import NeedsConnection, credential_for, user_client
 from imgdash.imagemanager import (
@@ -42,6 +43,11 @@ from imgdash.imagemanager import (
 )
 from imgdash.imagemanager.errors import LIST_REPOSITORIES
 from imgdash.repositories import locks
+
+# For metrics: `read` (hit=True when a fresh copy answered), and `fetched` (seconds, ok)
+# when a fetch of the whole list ends.
+index_read = Signal()
+index_fetched = Signal()
 
 logger = logging.getLogger("imgdash.repositories")
 
@@ -300,7 +306,9 @@ def list_index(user, cluster, refresh=False, fetch_id="", wait=None):
         if stored and followed.running and not refresh:
             return ListState(_snapshot(stored), followed)
     if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
+        index_read.send(None, hit=True)
         return ListState(_snapshot(stored), None)
+    index_read.send(None, hit=False)
     fetch = _start_or_join(user, cluster, owner)
     return _await(user, cluster, owner, stored, fetch, wait)
 
@@ -362,11 +370,13 @@ def _failed(stored, error):
 
 def _fetch_in_background(reporter, client, lock):
     user, cluster = reporter.user, reporter.cluster
+    started, ok = time.perf_counter(), False
     try:
         with client:
             repositories = client.list_repositories(progress=reporter)
         entries = [entry_for(repository) for repository in repositories]
         _store(user, cluster, reporter.owner, entries, time.time())
+        ok = True
         reporter.end(DONE)
     except (Unauthorized, Forbidden) as error:
         drop_index(user, cluster)
@@ -385,6 +395,7 @@ def _fetch_in_background(reporter, client, lock):
         )
     finally:
         locks.release(lock)
+        index_fetched.send(None, seconds=time.perf_counter() - started, ok=ok)
         connections.close_all()  # this thread's own, if anything opened one
 
 

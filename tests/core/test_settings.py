@@ -84,6 +84,8 @@ def test_it_refuses_to_start_without_production_secrets(tmp_path, missing, compl
         ("IMGDASH_DELETE_CONCURRENCY", "5", "IMGDASH_DELETE_CONCURRENCY must be 1 to 4"),
         ("IMGDASH_DELETE_CONCURRENCY", "two", "IMGDASH_DELETE_CONCURRENCY must be a whole"),
         ("IMGDASH_JOB_STALE_AFTER", "2", "IMGDASH_JOB_STALE_AFTER must be at least 5"),
+        ("IMGDASH_LOG_FORMAT", "xml", "IMGDASH_LOG_FORMAT must be text or json"),
+        ("IMGDASH_METRICS_ALLOW", "everyone", "IMGDASH_METRICS_ALLOW holds 'everyone'"),
     ],
 )
 def test_it_fails_loudly_on_nonsense(tmp_path, name, value, complaint):

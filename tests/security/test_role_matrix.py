@@ -30,6 +30,9 @@ NO_GET = "LMMMMM"
 EXPECTED = {
     "home": {"GET": "LD++++", "POST": NO_POST},
     "healthz": {"GET": EVERYONE, "POST": "MMMMMM"},
+    "readyz": {"GET": EVERYONE, "POST": "MMMMMM"},
+    # Everyone on an allowed network (the test client is on loopback, the default).
+    "metrics": {"GET": EVERYONE, "POST": "MMMMMM"},
     "favicon": {"GET": EVERYONE, "POST": "MMMMMM"},
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"GET": "LMMMMM", "POST": SIGNED_IN},
