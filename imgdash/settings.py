@@ -422,7 +422,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"context": {"()": "imgdash.core.logs.RequestContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "text": {
+            "()": "imgdash.core.logs.TextFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
         "json": {"()": "imgdash.core.logs.JsonFormatter"},
     },
     "handlers": {

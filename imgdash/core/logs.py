@@ -90,3 +90,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["error"] = redact(self.formatException(record.exc_info), known)
         return json.dumps(line, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """The plain line (the default format), redacted as the JSON lines are: a cluster that
+    echoes a request's cookie or token back in an error body must not put it in any log."""
+
+    def format(self, record):
+        known = (request_context.get() or {}).get("secrets", ())
+        return redact(super().format(record), known)

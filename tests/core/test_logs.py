@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from imgdash.core.logs import JsonFormatter, RequestContextFilter
+from imgdash.core.logs import JsonFormatter, RequestContextFilter, TextFormatter
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +16,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def json_lines():
     """Everything logged during the test, formatted as IMGDASH_LOG_FORMAT=json formats it."""
+    yield from _captured(JsonFormatter(), json.loads)
+
+
+@pytest.fixture
+def text_lines():
+    """Everything logged during the test, formatted as the default text format formats it."""
+    yield from _captured(TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"), str)
+
+
+def _captured(formatter, parse):
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(formatter)
     handler.addFilter(RequestContextFilter())
     root = logging.getLogger()
     level = root.level
@@ -28,7 +38,7 @@ def json_lines():
 
     def read():
         handler.flush()
-        lines[:] = [json.loads(line) for line in buffer.getvalue().splitlines()]
+        lines[:] = [parse(line) for line in buffer.getvalue().splitlines()]
         return lines
 
     yield read
@@ -68,9 +78,11 @@ def test_an_upstream_call_is_a_line_naming_the_cluster(client, operator, cluster
     assert (call["request_id"], call["user"], call["cluster"]) == ("req-2", "olga", "emu")
 
 
+@pytest.mark.parametrize("log_format", ["json", "text"])
 def test_no_token_password_or_cookie_reaches_the_log(
-    client, make_user, emulator, cluster, json_lines
+    client, make_user, emulator, cluster, request, log_format
 ):
+    read_lines = request.getfixturevalue(f"{log_format}_lines")
     from imgdash.clusters.services import save_credential
 
     user = make_user("olga", "Operator")
@@ -94,14 +106,16 @@ def test_no_token_password_or_cookie_reaches_the_log(
         {"scope": "global"},
         headers={"Cookie": f"sessionid={cookies[0]}", "Authorization": f"Bearer {token}"},
     )
-    lines = json_lines()
+    lines = read_lines()
     text = "\n".join(json.dumps(line) for line in lines)
-    assert any(line.get("upstream_status") == 500 for line in lines), text
+    assert "upstream broke" in text, text
     for secret in (token, PASSWORD, *cookies):
         assert secret not in text
     assert "Bearer eyJ" not in text
-    for line in lines:
-        assert not [key for key in line if "token" in key or "cookie" in key]
+    if log_format == "json":
+        assert any(line.get("upstream_status") == 500 for line in lines), text
+        for line in lines:
+            assert not [key for key in line if "token" in key or "cookie" in key]
 
 
 def test_extra_fields_with_secret_names_are_left_out(json_lines):
