@@ -215,7 +215,33 @@ def test_it_builds_an_image_that_runs_gunicorn_as_nobody_special():
     assert user and user[-1].split(":")[0] not in ("root", "0")
     assert "manage.py collectstatic --noinput" in containerfile
     assert re.search(r"^HEALTHCHECK ", containerfile, re.MULTILINE)
-    assert "exec gunicorn imgdash.wsgi" in containerfile
+    assert "exec gunicorn -c deploy/gunicorn.conf.py imgdash.wsgi" in containerfile
     # The build's throw-away keys stay in that one RUN step, never in the image's environment.
     env_lines = re.findall(r"^ENV [^\n]*(?:\\\n[^\n]*)*", containerfile, re.MULTILINE)
     assert not any(name in "".join(env_lines) for name in SECRETS)
+
+
+def test_gunicorn_starts_the_metrics_folder_empty_and_marks_exited_workers_dead(
+    tmp_path, monkeypatch
+):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", DEPLOY / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_4242.db").write_bytes(b"figures of a worker from before the restart")
+    (folder / "gauge_livesum_4243.db").write_bytes(b"a live gauge of a worker that exits")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+
+    conf.on_starting(server=None)
+    assert list(folder.iterdir()) == []
+
+    (folder / "gauge_livesum_4243.db").write_bytes(b"a live gauge of a worker that exits")
+    conf.child_exit(server=None, worker=type("Worker", (), {"pid": 4243})())
+    assert not (folder / "gauge_livesum_4243.db").exists()
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    conf.on_starting(server=None)  # without the setting, nothing to do
+    conf.child_exit(server=None, worker=type("Worker", (), {"pid": 1})())

@@ -8,9 +8,20 @@ registry and collected into a fresh one on each scrape, so the single-process an
 multiprocess paths are the same code.
 """
 
+import logging
+import os
+
 from django.conf import settings
+from django.db import DatabaseError
 from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
+
+if settings.METRICS_MULTIPROC_DIR:
+    # gunicorn.conf.py empties it at start; a process started otherwise (the jobs worker,
+    # manage.py) must still find it, or recording a figure fails.
+    os.makedirs(settings.METRICS_MULTIPROC_DIR, exist_ok=True)
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -82,7 +93,12 @@ class _Jobs:
         from imgdash.jobs.models import JOB_STATES, Job
 
         family = GaugeMetricFamily("imgdash_jobs", "Jobs by state.", labels=["state"])
-        counts = dict(Job.objects.values_list("state").annotate(n=Count("id")).order_by())
+        try:
+            counts = dict(Job.objects.values_list("state").annotate(n=Count("id")).order_by())
+        except DatabaseError:
+            # The other figures are still worth a scrape; /readyz says what is wrong.
+            logger.warning("/metrics: jobs not counted, the database did not answer")
+            return
         for state in JOB_STATES:
             family.add_metric([state], counts.get(state, 0))
         yield family

@@ -114,6 +114,18 @@ def test_it_shows_jobs_by_state(client, make_user):
     assert sample(text, "imgdash_jobs", state="interrupted") == 0
 
 
+def test_a_database_that_does_not_answer_leaves_out_only_the_jobs(client, monkeypatch):
+    from django.db import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("no such table: jobs_job")
+
+    monkeypatch.setattr(Job.objects, "values_list", broken)
+    text = metrics_text(client)
+    assert "# TYPE imgdash_request_seconds histogram" in text
+    assert "imgdash_jobs" not in text
+
+
 def test_it_counts_throttled_sign_ins(client, make_user, settings):
     make_user("vera", "Viewer")
     before = sample(metrics_text(client), "imgdash_throttled_sign_ins_total", view="login") or 0

@@ -69,6 +69,12 @@ or the owner's (migrate).
   value: stdout
 - name: IMGDASH_DATA_DIR
   value: /var/lib/imgdash
+- name: IMGDASH_LOG_FORMAT
+  value: {{ $root.Values.logFormat | default "json" | quote }}
+- name: IMGDASH_METRICS_ALLOW
+  value: {{ $root.Values.metricsAllow | default "127.0.0.0/8,::1/128" | quote }}
+- name: PROMETHEUS_MULTIPROC_DIR
+  value: /tmp/imgdash-metrics
 {{- range $name, $value := $root.Values.extraEnv }}
 - name: {{ $name }}
   value: {{ $value | quote }}
