@@ -77,14 +77,7 @@ def shape_error(answer: Answer, expected: str) -> ProtocolError:
 
 def json_of(answer: Answer) -> object:
     """The answer's body as JSON; a ProtocolError when it is not JSON."""
-    media_type = answer.media_type
-    if not (media_type.endswith("json") or media_type in _JSON_FRIENDLY_TYPES):
-        raise protocol_error(
-            answer,
-            f"The cluster answered the request to {answer.what} with {media_type} "
-            "instead of JSON: check the cluster's API URL (a sign-in page or a proxy "
-            "may have answered).",
-        )
+    check_json_type(answer)
     try:
         return orjson.loads(answer.body)
     except orjson.JSONDecodeError as exc:
@@ -94,6 +87,18 @@ def json_of(answer: Answer) -> object:
             f"The cluster's answer to {answer.what} is not valid JSON ({reason}): check the "
             "cluster's API URL; if it is right, the image manager may be failing.",
         ) from None
+
+
+def check_json_type(answer: Answer) -> None:
+    """A ProtocolError when the answer says it is not JSON (a sign-in page, say)."""
+    media_type = answer.media_type
+    if not (media_type.endswith("json") or media_type in _JSON_FRIENDLY_TYPES):
+        raise protocol_error(
+            answer,
+            f"The cluster answered the request to {answer.what} with {media_type} "
+            "instead of JSON: check the cluster's API URL (a sign-in page or a proxy "
+            "may have answered).",
+        )
 
 
 def check_confirmation(answer: Answer) -> None:

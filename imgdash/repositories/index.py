@@ -17,13 +17,20 @@ after at most IMGDASH_LIST_WAIT seconds with the fetch's progress, which the fet
 the cache as it goes. The fetch is a read whose only audience is the pages waiting for it, so
 it belongs to the web process rather than the job queue: it never queues behind long jobs, it
 works without a worker, and if the process dies with it, its claim expires and the next page
-view simply starts it again. Other callers (`repository_index`) still fetch in their request.
+view simply starts it again.
+
+Each worker process also keeps the rows it last read, decoded, beside a short version stamp
+that every change of the shared copy (a fetch, the user's own delete or scope change, a drop)
+writes anew to the cache. A read compares only the stamp, and decodes the shared copy again
+only when another process (or thread) changed it, so a warm page does not unpickle the whole
+index; and a change made in any process is seen by every other at its next read.
 """
 
 import logging
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,6 +49,7 @@ from imgdash.imagemanager import (
     short_name_of,
 )
 from imgdash.imagemanager.errors import LIST_REPOSITORIES
+from imgdash.imagemanager.listing import RepositorySummary, summary_of
 from imgdash.repositories import locks
 
 # For metrics: `read` (hit=True when a fresh copy answered), and `fetched` (seconds, ok)
@@ -57,6 +65,8 @@ WAIT_STEP = 0.05
 PROGRESS_EVERY = 0.25
 # How long the outcome of a failed fetch stays readable to the pages that were waiting for it.
 KEEP_FAILURE = 300
+# How many users' and clusters' decoded rows one worker process keeps.
+LOCAL_COPIES = 16
 
 
 class Entry(NamedTuple):
@@ -91,18 +101,21 @@ class Snapshot:
     error: ImageManagerError | None = None  # set when a refresh failed and this is older data
 
 
-def entry_for(repository):
-    size, size_state = repository.size_summary()
-    tags = "\n".join(repository.tag_names)
+def entry_for(summary):
+    """The row of a listing.RepositorySummary (or of a Repository: the same attributes)."""
+    if not isinstance(summary, RepositorySummary):
+        summary = summary_of(summary)
+    tags = "\n".join(summary.tag_names)
+    lowered = tags.lower()
     return Entry(
-        name=repository.name,
-        scope=repository.scope,
-        tag_count=repository.tag_count,
-        size=size,
-        tags_text=tags.lower(),
-        linkable=is_valid_repository_name(repository.name),
-        size_state=size_state,
-        tags_as_pushed=tags if tags != tags.lower() else None,
+        name=summary.name,
+        scope=summary.scope,
+        tag_count=len(summary.tag_names),
+        size=summary.size,
+        tags_text=lowered,
+        linkable=is_valid_repository_name(summary.name),
+        size_state=summary.size_state,
+        tags_as_pushed=tags if tags != lowered else None,
     )
 
 
@@ -111,8 +124,8 @@ def _key(user, cluster):
 
 
 def index_key(user_id, cluster_id):
-    # v3: rows gained size_state; a copy in an older shape is never read.
-    return f"repoindex:v3:{cluster_id}:{user_id}"
+    # v4: the copy carries its version stamp; a copy in an older shape is never read.
+    return f"repoindex:v4:{cluster_id}:{user_id}"
 
 
 def credential_tag(credential):
@@ -131,92 +144,67 @@ def _owner(user, cluster):
     return credential_tag(credential_for(user, cluster))
 
 
+# This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple).
+_local: OrderedDict = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _stamp_key(key):
+    return key + ":stamp"
+
+
 def _stored(user, cluster, owner=None):
-    """(fetched_at, rows) of the copy for `owner` (by default the user's current credential)."""
+    """(fetched_at, entries) of the copy for `owner` (by default the user's current credential)."""
     if owner is None:
         owner = _owner(user, cluster)
-    value = cache.get(_key(user, cluster))
-    if not (isinstance(value, tuple) and len(value) == 3):
+    key = _key(user, cluster)
+    stamp = cache.get(_stamp_key(key))
+    if stamp is not None:
+        with _local_lock:
+            local = _local.get(key)
+        if local is not None and local[0] == stamp:
+            return (local[2], local[3]) if local[1] == owner else None
+    value = cache.get(key)
+    if not (isinstance(value, tuple) and len(value) == 4):
         return None
-    fetched_at, rows, stored_owner = value
-    return (fetched_at, rows) if stored_owner == owner else None
+    fetched_at, rows, stored_owner, value_stamp = value
+    if stored_owner != owner:
+        return None
+    # A NamedTuple builds several times faster than a dataclass.
+    entries = tuple(map(Entry._make, rows))
+    _remember(key, value_stamp, owner, fetched_at, entries)
+    return fetched_at, entries
+
+
+def _remember(key, stamp, owner, fetched_at, entries):
+    with _local_lock:
+        _local[key] = (stamp, owner, fetched_at, entries)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_COPIES:
+            _local.popitem(last=False)
+
+
+def forget_local_copies():
+    """Drop this process's decoded copies (the shared ones stay)."""
+    with _local_lock:
+        _local.clear()
 
 
 def _store(user, cluster, owner, entries, fetched_at):
+    key = _key(user, cluster)
+    entries = tuple(entries)
+    stamp = secrets.token_hex(8)
     # Plain tuples pickle several times faster than objects.
     rows = tuple(tuple(entry) for entry in entries)
-    cache.set(_key(user, cluster), (fetched_at, rows, owner), timeout=KEEP_LAST_GOOD)
+    cache.set(key, (fetched_at, rows, owner, stamp), timeout=KEEP_LAST_GOOD)
+    # Written after the copy: a process that sees the new stamp finds the new copy.
+    cache.set(_stamp_key(key), stamp, timeout=KEEP_LAST_GOOD)
+    _remember(key, stamp, owner, fetched_at, entries)
 
 
 def _snapshot(stored):
-    fetched_at, rows = stored
-    # A NamedTuple builds several times faster than a dataclass: this runs per keystroke.
-    return Snapshot(list(map(Entry._make, rows)), fetched_at)
-
-
-def _fetch(user, cluster, owner, client):
-    repositories = client.list_repositories()
-    entries = [entry_for(repository) for repository in repositories]
-    fetched_at = time.time()
-    _store(user, cluster, owner, entries, fetched_at)
-    return Snapshot(entries, fetched_at)
-
-
-def repository_index(user, cluster, client, refresh=False):
-    """The user's index for this cluster: cached if fresh, else fetched once.
-
-    When two requests need a fetch together, one fetches and the other waits for its result
-    (or shows the data it already had). A failed fetch falls back to the last good copy with
-    `error` set; with no copy at all the error is raised. 401 and 403 drop the copy and
-    propagate: the cluster no longer shows this user what the copy holds.
-    """
-    owner = _owner(user, cluster)
-    stored = _stored(user, cluster, owner)
-    if stored and not refresh and time.time() - stored[0] < settings.REPOSITORY_INDEX_TTL:
-        return _snapshot(stored)
-    lock = _claim_key(user, cluster)
-    lock_timeout = _claim_timeout()
-    if locks.claim(lock, timeout=lock_timeout):
-        return _fetch_claimed(user, cluster, owner, client, stored, lock)
-    if stored:
-        # Another request is refreshing; show what we have meanwhile.
-        return _snapshot(stored)
-    return _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout)
-
-
-def _fetch_claimed(user, cluster, owner, client, stored, lock):
-    """Fetch while holding `lock`, unless a fetch that ended since `stored` was read did."""
-    try:
-        current = _stored(user, cluster, owner)
-        if current and current[0] != (stored[0] if stored else None):
-            return _snapshot(current)
-        return _fetch(user, cluster, owner, client)
-    except (Unauthorized, Forbidden):
-        drop_index(user, cluster)
-        raise
-    except ImageManagerError as error:
-        if stored is None:
-            raise
-        snapshot = _snapshot(stored)
-        snapshot.error = error
-        return snapshot
-    finally:
-        locks.release(lock)
-
-
-def _wait_for_other_fetch(user, cluster, owner, client, lock, lock_timeout):
-    deadline = time.monotonic() + lock_timeout
-    while time.monotonic() < deadline:
-        time.sleep(WAIT_STEP)
-        # Looked at before the copy: a fetch stores its copy, then releases its claim.
-        claimed = locks.is_claimed(lock)
-        current = _stored(user, cluster, owner)
-        if current:
-            return _snapshot(current)
-        if not claimed and locks.claim(lock, timeout=lock_timeout):
-            # The other fetch failed (its request showed the error): try once ourselves.
-            return _fetch_claimed(user, cluster, owner, client, None, lock)
-    return _fetch(user, cluster, owner, client)
+    fetched_at, entries = stored
+    return Snapshot(list(entries), fetched_at)
 
 
 def forget_repository(user, cluster, name):
@@ -250,7 +238,11 @@ def _update(user, cluster, name, change):
 
 
 def drop_index(user, cluster):
-    cache.delete(_key(user, cluster))
+    key = _key(user, cluster)
+    cache.delete(key)
+    cache.delete(_stamp_key(key))
+    with _local_lock:
+        _local.pop(key, None)
 
 
 # --------------------------------------------------------------------------------------
@@ -373,8 +365,8 @@ def _fetch_in_background(reporter, client, lock):
     started, ok = time.perf_counter(), False
     try:
         with client:
-            repositories = client.list_repositories(progress=reporter)
-        entries = [entry_for(repository) for repository in repositories]
+            summaries = client.list_repository_summaries(progress=reporter)
+        entries = [entry_for(summary) for summary in summaries]
         _store(user, cluster, reporter.owner, entries, time.time())
         ok = True
         reporter.end(DONE)

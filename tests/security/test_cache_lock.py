@@ -15,7 +15,6 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from imgdash.clusters.services import make_client
 from imgdash.repositories import index
 from imgdash.repositories.confirmation import claim_confirmation, confirmation_token
 from tests.conftest import fresh_process_env
@@ -83,14 +82,16 @@ def race(count, action):
     return results
 
 
-def test_threads_racing_to_load_the_index_fetch_it_once(make_user, cluster, emulator, backend):
+@pytest.mark.django_db(transaction=True)  # the threads' connections see the token
+def test_threads_racing_to_load_the_index_fetch_it_once(
+    make_user, cluster, connect, emulator, backend
+):
     user = make_user("olga", "Operator")
-    token = emulator.issue_id_token("admin")
+    connect(user)
     emulator.faults.add(method="GET", path=r"/repositories$", latency=0.3)
 
     def load():
-        with make_client(cluster, token) as client:
-            return len(index.repository_index(user, cluster, client).entries)
+        return len(index.list_index(user, cluster, wait=60).snapshot.entries)
 
     for round_ in range(1, ROUNDS + 1):
         index.drop_index(user, cluster)
@@ -121,13 +122,14 @@ from imgdash.repositories import confirmation, index
 what, folder, api_url, token = sys.argv[1:5]
 user = types.SimpleNamespace(pk=1)
 cluster = types.SimpleNamespace(pk=1, api_url=api_url, verify_tls=True, ca_pem="")
-index._owner = lambda user, cluster: "one credential"  # no database in this process
+# No database in this process: the token is the argument's, the copy bound to no credential.
+index._owner = lambda user, cluster: index.credential_tag(None)
+index.user_client = lambda user, cluster: (make_client(cluster, token), None)
 Path(folder, f"ready-{sys.argv[5]}").touch()
 while not Path(folder, "go").exists():
     time.sleep(0.005)
 if what == "index":
-    with make_client(cluster, token) as client:
-        print(json.dumps(len(index.repository_index(user, cluster, client).entries)))
+    print(json.dumps(len(index.list_index(user, cluster, wait=60).snapshot.entries)))
 else:
     print(json.dumps(confirmation.claim_confirmation(user, "delete:team-a/orders-api", token)))
 """
