@@ -26,6 +26,7 @@ only when another process (or thread) changed it, so a warm page does not unpick
 index; and a change made in any process is seen by every other at its next read.
 """
 
+import contextvars
 import logging
 import secrets
 import threading
@@ -319,9 +320,12 @@ def _start_or_join(user, cluster, owner):
     fetch = Fetch(id=secrets.token_urlsafe(8))
     reporter = _Reporter(user, cluster, credential_tag(credential), fetch)
     reporter.write()
+    # In the request's context, so the fetch's log lines name the request, user and cluster
+    # that started it.
+    context = contextvars.copy_context()
     threading.Thread(
-        target=_fetch_in_background,
-        args=(reporter, client, lock),
+        target=context.run,
+        args=(_fetch_in_background, reporter, client, lock),
         name=f"repository-list-{cluster.pk}-{user.pk}",
         daemon=True,
     ).start()

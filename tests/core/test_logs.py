@@ -78,6 +78,19 @@ def test_an_upstream_call_is_a_line_naming_the_cluster(client, operator, cluster
     assert (call["request_id"], call["user"], call["cluster"]) == ("req-2", "olga", "emu")
 
 
+def test_the_lists_background_fetch_names_the_request_that_started_it(
+    client, operator, cluster, json_lines
+):
+    client.get("/clusters/emu/repositories/", headers={"X-Request-ID": "req-3"})
+    calls = [line for line in json_lines() if line.get("upstream_operation") == "list repositories"]
+    assert calls, json_lines()
+    assert (calls[0]["request_id"], calls[0]["user"], calls[0]["cluster"]) == (
+        "req-3",
+        "olga",
+        "emu",
+    )
+
+
 @pytest.mark.parametrize("log_format", ["json", "text"])
 def test_no_token_password_or_cookie_reaches_the_log(
     client, make_user, emulator, cluster, request, log_format
