@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from pathlib import Path
 
 import requests
@@ -86,6 +87,26 @@ def csrf_token(html):
     if match is None:
         raise RuntimeError("the page has no form with a CSRF token")
     return match.group(1)
+
+
+def fresh_database(url, name):
+    """An empty PostgreSQL database `name` (dropped first if there) on the server `url` names,
+    which must allow its user to create databases; its URL."""
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    server = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def empty_redis(url):
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+    return url
 
 
 def free_port():

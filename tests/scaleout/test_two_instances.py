@@ -8,12 +8,19 @@ pointing at PostgreSQL and Redis. The instances get a database of their own on t
 
 import os
 import re
-import urllib.parse
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from benchmarks.harness import Deployment, client_session, run_locust, sign_in
+from benchmarks.harness import (
+    Deployment,
+    client_session,
+    empty_redis,
+    fresh_database,
+    run_locust,
+    sign_in,
+)
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -26,20 +33,7 @@ pytestmark = pytest.mark.skipif(
     not ENABLED,
     reason="scale-out test: set IMGDASH_SCALEOUT=1, DATABASE_URL (PostgreSQL), REDIS_URL",
 )
-INSTANCE_DATABASE = "imgdash_scaleout"
 REPOSITORIES = 2000
-
-
-def fresh_database(url):
-    """A new, empty database beside the one `url` names; its URL."""
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    server = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {INSTANCE_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {INSTANCE_DATABASE}")
-    return parts._replace(path=f"/{INSTANCE_DATABASE}").geturl()
 
 
 @pytest.fixture(autouse=True)
@@ -51,15 +45,12 @@ def _empty_cache():
 
 @pytest.fixture(scope="module")
 def deployment():
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
     with Deployment(
         repos=REPOSITORIES,
         instances=2,
         workers=2,
-        database_url=fresh_database(DATABASE_URL),
-        redis_url=REDIS_URL,
+        database_url=fresh_database(DATABASE_URL, "imgdash_scaleout"),
+        redis_url=empty_redis(REDIS_URL),
     ) as running:
         yield running
 
@@ -89,8 +80,6 @@ def list_html(session, base_url, deployment, query=""):
         html = response.text
         if 'class="repo-name"' in html or "No repository matches" in html:
             return html
-        import time
-
         time.sleep(0.5)
     raise AssertionError(f"{base_url} never showed the list")
 
