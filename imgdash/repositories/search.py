@@ -36,6 +36,16 @@ class Query:
     def empty(self):
         return not (self.words or self.namespaces or self.scopes or self.tags)
 
+    @property
+    def key(self):
+        """What decides the matches (not the problems reported): equal keys, equal results."""
+        return (
+            tuple(sorted(self.namespaces)),
+            tuple(sorted(self.scopes)),
+            tuple(self.tags),
+            tuple(self.words),
+        )
+
 
 def parse_query(text, namespace="", scope=""):
     """'ns:team-a scope:global tag:1.2 nginx' -> Query. Unknown scope values are reported.
@@ -99,6 +109,24 @@ def search(entries, query):
     for word in query.words:
         found = [e for e in found if word in e.tags_text or word in e.name.lower()]
     return found
+
+
+def sorted_matches(entries, query, key, descending, derived):
+    """search() then sort_entries(), remembered in `derived` (the copy's index.Derived).
+
+    Each sort order is computed once per copy, and a search filters the sorted rows (which
+    keeps their order), so paging through a search or typing the same text again neither
+    searches nor sorts a second time.
+    """
+    order = derived.get(("order", key, descending), lambda: sort_entries(entries, key, descending))
+    if query.empty:
+        return order
+    return derived.get(("found", query.key, key, descending), lambda: search(order, query))
+
+
+def namespaces(entries, derived):
+    """The namespaces of `entries`, sorted, remembered in `derived`."""
+    return derived.get("namespaces", lambda: sorted({e.namespace for e in entries}))
 
 
 def parse_sort(value):
