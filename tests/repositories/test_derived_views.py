@@ -1,6 +1,8 @@
 """The sort orders and search results a worker keeps beside its decoded copy of the index:
 reused while the copy stands, never after any change of it (here or in another process)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -99,3 +101,21 @@ def test_the_rows_link_where_reverse_would(client, make_user, connect, cluster, 
         if index.is_valid_repository_name(name):
             for view in ("detail", "scope", "delete"):
                 assert f'href="{reverse(f"repositories:{view}", args=[cluster.slug, name])}' in html
+
+
+def test_the_lists_scope_badge_is_the_one_the_scope_editor_swaps_in(
+    client, make_user, connect, cluster, emulator
+):
+    olga = make_user("olga", "Operator")
+    connect(olga, "admin")
+    client.force_login(olga)
+    name = a_namespace_scoped_name(emulator)
+    list_url = url(cluster, q=name)
+    html = client.get(list_url).content.decode()
+    scope_url = reverse("repositories:scope", args=[cluster.slug, name])
+    alone = client.get(
+        scope_url, {"show": "badge", "next": list_url}, headers={"HX-Request": "true"}
+    ).content.decode()
+    badge = re.search(r'<span class="scope-cell">.*?change</a></span>', alone, re.S)[0]
+    # The editor's badge takes the focus after a cancel; otherwise the two are the same.
+    assert badge.replace(" data-scope-focus", "") in html
