@@ -96,19 +96,29 @@ def _strongest(words):
     return [word for word in unique if not any(word != other and word in other for other in unique)]
 
 
-def search(entries, query):
-    """The entries that match `query`: one tight pass per condition, narrowest first."""
-    found = list(entries)
+def search(entries, query, lowered=None):
+    """The entries that match `query`: one tight pass per condition, narrowest first.
+
+    `lowered` is each entry's (name, namespace) in lower case, in the same order, when the
+    caller keeps them (sorted_matches does); else they are worked out here.
+    """
+    if lowered is None:
+        lowered = [lowered_names(e) for e in entries]
+    found = list(zip(entries, lowered, strict=True))
     if query.namespaces:
         # Compared without case, as words are: the namespace filter offers names as stored.
-        found = [e for e in found if e.namespace.lower() in query.namespaces]
+        found = [(e, low) for e, low in found if low[1] in query.namespaces]
     if query.scopes:
-        found = [e for e in found if e.scope in query.scopes]
+        found = [(e, low) for e, low in found if e.scope in query.scopes]
     for tag in query.tags:
-        found = [e for e in found if tag in e.tags_text]
+        found = [(e, low) for e, low in found if tag in e.tags_text]
     for word in query.words:
-        found = [e for e in found if word in e.tags_text or word in e.name.lower()]
-    return found
+        found = [(e, low) for e, low in found if word in e.tags_text or word in low[0]]
+    return [e for e, _ in found]
+
+
+def lowered_names(entry):
+    return entry.name.lower(), entry.namespace.lower()
 
 
 def sorted_matches(entries, query, key, descending, derived):
@@ -121,7 +131,8 @@ def sorted_matches(entries, query, key, descending, derived):
     order = derived.get(("order", key, descending), lambda: sort_entries(entries, key, descending))
     if query.empty:
         return order
-    return derived.get(("found", query.key, key, descending), lambda: search(order, query))
+    lowered = derived.get(("lowered", key, descending), lambda: list(map(lowered_names, order)))
+    return derived.get(("found", query.key, key, descending), lambda: search(order, query, lowered))
 
 
 def namespaces(entries, derived):
