@@ -104,7 +104,8 @@ def search(entries, query, lowered=None):
     """
     if lowered is None:
         lowered = [lowered_names(e) for e in entries]
-    found = list(zip(entries, lowered, strict=True))
+    # Pairs are built only for the entries that pass the first condition.
+    found = zip(entries, lowered, strict=True)
     if query.namespaces:
         # Compared without case, as words are: the namespace filter offers names as stored.
         found = [(e, low) for e, low in found if low[1] in query.namespaces]
