@@ -132,7 +132,10 @@ def sorted_matches(entries, query, key, descending, derived):
     order = derived.get(("order", key, descending), lambda: sort_entries(entries, key, descending))
     if query.empty:
         return order
-    lowered = derived.get(("lowered", key, descending), lambda: list(map(lowered_names, order)))
+    # Lowered once per copy; each searched order only lists them again in its own order. The
+    # ids are stable: the copy's tuple holds every entry for as long as `derived` lives.
+    by_id = derived.get("lowered", lambda: {id(e): lowered_names(e) for e in entries})
+    lowered = derived.get(("lowered", key, descending), lambda: [by_id[id(e)] for e in order])
     return derived.get(("found", query.key, key, descending), lambda: search(order, query, lowered))
 
 
