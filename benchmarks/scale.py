@@ -13,8 +13,9 @@ test client (DEBUG off, medians of --rounds):
 - naive: `requests.get(...)`, `.json()` and a list comprehension of names and tag counts --
   what a user's own script does; every other figure is also shown as a ratio to it;
 - cold list: the cache (and this worker's decoded copy) cleared, then the list page;
-- warm list, warm search (the htmx fragment for `?q=<query>`), warm page 50 (sorted by size):
-  the index already cached; shown also as a percentage of the cold list;
+- warm list, warm search (the htmx fragment for `?q=<query>`, the same text each round), warm
+  new search (`?q=<query> <n>`, a text not searched for before each round), warm page 50
+  (sorted by size): the index already cached; shown also as a percentage of the cold list;
 - peak memory of one cold list page: the peak of Python's allocations (tracemalloc) and the
   growth of the worker's peak resident size, each also as a multiple of the upstream body.
 
@@ -171,6 +172,11 @@ def measure(api_url, token, data_dir, args):
     figures["warm list"] = timed_ms(get, args.rounds)
     search = {"q": args.query}
     figures[f"warm search q={args.query}"] = timed_ms(lambda: get(search, htmx), args.rounds)
+    # A text not searched for before in this worker: a real keystroke, no remembered result.
+    fresh = iter(range(10**6))
+    figures["warm new search"] = timed_ms(
+        lambda: get({"q": f"{args.query} {next(fresh)}"}, htmx), args.rounds
+    )
     paged = {"sort": "-size", "page": "50"}
     figures["warm page 50"] = timed_ms(lambda: get(paged, htmx), args.rounds)
     return {

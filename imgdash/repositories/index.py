@@ -32,7 +32,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.conf import settings
@@ -68,6 +68,8 @@ PROGRESS_EVERY = 0.25
 KEEP_FAILURE = 300
 # How many users' and clusters' decoded rows one worker process keeps.
 LOCAL_COPIES = 16
+# How many derived views (sort orders, search results) one decoded copy keeps.
+DERIVED_VIEWS = 32
 
 
 class Entry(NamedTuple):
@@ -95,11 +97,39 @@ class Entry(NamedTuple):
         return short_name_of(self.name)
 
 
+class Derived:
+    """What is computed from one decoded copy (sort orders, search results, the namespaces),
+    kept beside it, the most recently used first.
+
+    It lives and dies with its copy: a new version stamp brings a new copy and an empty
+    Derived, so nothing here outlives the rows it was computed from, in any process.
+    """
+
+    def __init__(self, limit=DERIVED_VIEWS):
+        self._values = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        """The value for `key`, computed by `compute()` when this copy has none yet."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self._limit:
+                self._values.popitem(last=False)
+        return value
+
+
 @dataclass(slots=True)
 class Snapshot:
-    entries: list
+    entries: tuple
     fetched_at: float
     error: ImageManagerError | None = None  # set when a refresh failed and this is older data
+    derived: Derived = field(default_factory=Derived)
 
 
 def entry_for(summary):
@@ -145,7 +175,7 @@ def _owner(user, cluster):
     return credential_tag(credential_for(user, cluster))
 
 
-# This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple).
+# This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple, Derived).
 _local: OrderedDict = OrderedDict()
 _local_lock = threading.Lock()
 
@@ -155,7 +185,8 @@ def _stamp_key(key):
 
 
 def _stored(user, cluster, owner=None):
-    """(fetched_at, entries) of the copy for `owner` (by default the user's current credential)."""
+    """(fetched_at, entries, derived) of the copy for `owner` (by default the user's current
+    credential)."""
     if owner is None:
         owner = _owner(user, cluster)
     key = _key(user, cluster)
@@ -164,7 +195,7 @@ def _stored(user, cluster, owner=None):
         with _local_lock:
             local = _local.get(key)
         if local is not None and local[0] == stamp:
-            return (local[2], local[3]) if local[1] == owner else None
+            return (local[2], local[3], local[4]) if local[1] == owner else None
     value = cache.get(key)
     if not (isinstance(value, tuple) and len(value) == 4):
         return None
@@ -173,16 +204,18 @@ def _stored(user, cluster, owner=None):
         return None
     # A NamedTuple builds several times faster than a dataclass.
     entries = tuple(map(Entry._make, rows))
-    _remember(key, value_stamp, owner, fetched_at, entries)
-    return fetched_at, entries
+    derived = _remember(key, value_stamp, owner, fetched_at, entries)
+    return fetched_at, entries, derived
 
 
 def _remember(key, stamp, owner, fetched_at, entries):
+    derived = Derived()
     with _local_lock:
-        _local[key] = (stamp, owner, fetched_at, entries)
+        _local[key] = (stamp, owner, fetched_at, entries, derived)
         _local.move_to_end(key)
         while len(_local) > LOCAL_COPIES:
             _local.popitem(last=False)
+    return derived
 
 
 def forget_local_copies():
@@ -204,8 +237,8 @@ def _store(user, cluster, owner, entries, fetched_at):
 
 
 def _snapshot(stored):
-    fetched_at, entries = stored
-    return Snapshot(list(entries), fetched_at)
+    fetched_at, entries, derived = stored
+    return Snapshot(entries, fetched_at, derived=derived)
 
 
 def forget_repository(user, cluster, name):

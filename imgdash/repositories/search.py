@@ -36,6 +36,16 @@ class Query:
     def empty(self):
         return not (self.words or self.namespaces or self.scopes or self.tags)
 
+    @property
+    def key(self):
+        """What decides the matches (not the problems reported): equal keys, equal results."""
+        return (
+            tuple(sorted(self.namespaces)),
+            tuple(sorted(self.scopes)),
+            tuple(self.tags),
+            tuple(self.words),
+        )
+
 
 def parse_query(text, namespace="", scope=""):
     """'ns:team-a scope:global tag:1.2 nginx' -> Query. Unknown scope values are reported.
@@ -86,19 +96,52 @@ def _strongest(words):
     return [word for word in unique if not any(word != other and word in other for other in unique)]
 
 
-def search(entries, query):
-    """The entries that match `query`: one tight pass per condition, narrowest first."""
-    found = list(entries)
+def search(entries, query, lowered=None):
+    """The entries that match `query`: one tight pass per condition, narrowest first.
+
+    `lowered` is each entry's (name, namespace) in lower case, in the same order, when the
+    caller keeps them (sorted_matches does); else they are worked out here.
+    """
+    if lowered is None:
+        lowered = [lowered_names(e) for e in entries]
+    # Pairs are built only for the entries that pass the first condition.
+    found = zip(entries, lowered, strict=True)
     if query.namespaces:
         # Compared without case, as words are: the namespace filter offers names as stored.
-        found = [e for e in found if e.namespace.lower() in query.namespaces]
+        found = [(e, low) for e, low in found if low[1] in query.namespaces]
     if query.scopes:
-        found = [e for e in found if e.scope in query.scopes]
+        found = [(e, low) for e, low in found if e.scope in query.scopes]
     for tag in query.tags:
-        found = [e for e in found if tag in e.tags_text]
+        found = [(e, low) for e, low in found if tag in e.tags_text]
     for word in query.words:
-        found = [e for e in found if word in e.tags_text or word in e.name.lower()]
-    return found
+        found = [(e, low) for e, low in found if word in e.tags_text or word in low[0]]
+    return [e for e, _ in found]
+
+
+def lowered_names(entry):
+    return entry.name.lower(), entry.namespace.lower()
+
+
+def sorted_matches(entries, query, key, descending, derived):
+    """search() then sort_entries(), remembered in `derived` (the copy's index.Derived).
+
+    Each sort order is computed once per copy, and a search filters the sorted rows (which
+    keeps their order), so paging through a search or typing the same text again neither
+    searches nor sorts a second time.
+    """
+    order = derived.get(("order", key, descending), lambda: sort_entries(entries, key, descending))
+    if query.empty:
+        return order
+    # Lowered once per copy; each searched order only lists them again in its own order. The
+    # ids are stable: the copy's tuple holds every entry for as long as `derived` lives.
+    by_id = derived.get("lowered", lambda: {id(e): lowered_names(e) for e in entries})
+    lowered = derived.get(("lowered", key, descending), lambda: [by_id[id(e)] for e in order])
+    return derived.get(("found", query.key, key, descending), lambda: search(order, query, lowered))
+
+
+def namespaces(entries, derived):
+    """The namespaces of `entries`, sorted, remembered in `derived`."""
+    return derived.get("namespaces", lambda: sorted({e.namespace for e in entries}))
 
 
 def parse_sort(value):

@@ -1,4 +1,4 @@
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
@@ -80,6 +80,7 @@ def repository_list(request, cluster, client):
     for internal in INTERNAL_PARAMS:
         params.pop(internal, None)
     template = fragment_or_page(request, "repositories/list.html", "results")
+    list_return = f"{request.path}?{params.urlencode()}" if params else request.path
     context = {
         "params": params,
         "cluster": cluster,
@@ -95,7 +96,8 @@ def repository_list(request, cluster, client):
         "scope_help": SCOPE_HELP,
         "descending_first": search.DESCENDING_FIRST,
         # Where a delete or scope change started here comes back to, with ?next=.
-        "list_return": f"{request.path}?{params.urlencode()}" if params else request.path,
+        "list_return": list_return,
+        "list_return_quoted": quote(list_return, safe=""),
         "fragment": "#" in template,
     }
     try:
@@ -118,7 +120,9 @@ def repository_list(request, cluster, client):
     if snapshot is not None:
         context.update(_results(request, snapshot, full_q, namespace, scope, sort_key, descending))
     if "#" not in template or polling:  # the namespace filter sits outside the results fragment
-        context["namespaces"] = sorted({e.namespace for e in snapshot.entries}) if snapshot else []
+        context["namespaces"] = (
+            search.namespaces(snapshot.entries, snapshot.derived) if snapshot else []
+        )
         context["namespaces_oob"] = polling
     response = render(request, template, context)
     if refresh:
@@ -128,13 +132,19 @@ def repository_list(request, cluster, client):
 
 def _results(request, snapshot, full_q, namespace, scope, sort_key, descending):
     query = search.parse_query(full_q, namespace, scope)
-    found = search.sort_entries(search.search(snapshot.entries, query), sort_key, descending)
+    found = search.sorted_matches(snapshot.entries, query, sort_key, descending, snapshot.derived)
     page = search.paginate(
         found,
         search.parse_page(request.GET.get("page")),
         search.parse_page_size(request.GET.get("per_page")),
     )
-    rows = [(entry, *search.matching_tags(entry, query)) for entry in page.object_list]
+    # reverse() for each row was a third of a page's cost. A valid name needs no quoting, so
+    # the list's own URL, the name and "/" is exactly what reverse() gives for its detail page.
+    list_url = request.path
+    rows = [
+        (entry, *search.matching_tags(entry, query), f"{list_url}{entry.name}/")
+        for entry in page.object_list
+    ]
     return {
         "snapshot": snapshot,
         "query": query,
