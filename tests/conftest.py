@@ -134,6 +134,16 @@ def connect(emulator, cluster):
 
 
 @pytest.fixture
+def viewer(client, make_user, connect):
+    """Vera, an imgdash Viewer signed in on `client`, holding the emulator admin's token (she
+    sees every repository)."""
+    user = make_user("vera", "Viewer")
+    connect(user, "admin")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
 def operator(client, make_user, connect):
     """Olga, an imgdash Operator signed in on `client`, holding the emulator admin's token (so
     only imgdash's own checks can stop her)."""

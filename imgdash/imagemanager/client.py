@@ -97,14 +97,7 @@ class ImageManagerClient(ClusterTransport):
         answer takes a while: ``progress`` (a :class:`.transport.ListProgress`) is told the
         bytes received so far, then that the answer is being read and how many it lists.
         """
-        answer = self._call(
-            E.LIST_REPOSITORIES,
-            "GET",
-            f"{self.api_url}/repositories",
-            on_received=progress.receiving if progress is not None else None,
-        )
-        if progress is not None:
-            progress.indexing(None)
+        answer = self._list_answer(progress)
         return self._repositories_of(answer, progress)
 
     def list_repository_summaries(
@@ -113,14 +106,7 @@ class ImageManagerClient(ClusterTransport):
         """Operation 3 as the index needs it: each repository's name, scope, tag names and
         size (see :mod:`.listing`), sorted by name; errors and ``progress`` as
         :meth:`list_repositories`."""
-        answer = self._call(
-            E.LIST_REPOSITORIES,
-            "GET",
-            f"{self.api_url}/repositories",
-            on_received=progress.receiving if progress is not None else None,
-        )
-        if progress is not None:
-            progress.indexing(None)
+        answer = self._list_answer(progress)
         check_json_type(answer)
         items = listing.repository_json(answer.body)
         if items is not None:
@@ -146,6 +132,19 @@ class ImageManagerClient(ClusterTransport):
                 operation=E.LIST_REPOSITORIES,
                 status=answer.status,
             )
+
+    def _list_answer(self, progress: ListProgress | None) -> Answer:
+        """Operation 3's whole answer, telling ``progress`` the bytes as they come, then that
+        it is being read."""
+        answer = self._call(
+            E.LIST_REPOSITORIES,
+            "GET",
+            f"{self.api_url}/repositories",
+            on_received=progress.receiving if progress is not None else None,
+        )
+        if progress is not None:
+            progress.indexing(None)
+        return answer
 
     def _repositories_of(self, answer: Answer, progress: ListProgress | None) -> list[Repository]:
         data = json_of(answer)

@@ -12,14 +12,6 @@ from tests.repositories.test_list import names_on, url
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def viewer(client, make_user, connect):
-    user = make_user("vera", "Viewer")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
 def listed(client, cluster, **params):
     response = client.get(url(cluster, per_page=200, **params))
     assert response.status_code == 200

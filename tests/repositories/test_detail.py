@@ -5,14 +5,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def viewer(client, make_user, connect):
-    user = make_user("vera", "Viewer")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
 def detail(client, cluster, name):
     return client.get(f"/clusters/{cluster.slug}/repositories/{name}/")
 

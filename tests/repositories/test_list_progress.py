@@ -18,15 +18,6 @@ POLL = {"HX-Request": "true", "HX-Target": "fetch-progress"}
 
 
 @pytest.fixture
-def viewer(client, make_user, connect):
-    """An imgdash Viewer connected as the emulator's ClusterAdministrator (sees everything)."""
-    user = make_user("vera", "Viewer")
-    connect(user, "admin")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def short_wait(settings):
     """Pages wait one second for a fetch before they answer with its progress."""
     settings.REPOSITORY_LIST_WAIT = 1
