@@ -332,11 +332,6 @@ class Repository:
         return short_name_of(self.name)
 
     @property
-    def pullable_tag(self) -> Tag | None:
-        """The first tag a `docker pull` command can name, if any."""
-        return next((tag for tag in self.tags if tag.valid), None)
-
-    @property
     def is_global(self) -> bool:
         return self.scope == "global"
 
