@@ -274,7 +274,8 @@ if TESTING:
 # last failure. Connect-by-password uses the same policy, keyed by cluster and cluster username.
 AUTHENTICATION_BACKENDS = [
     "imgdash.accounts.lockout.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading each request's user with their roles in one query.
+    "imgdash.accounts.backends.UserBackend",
 ]
 LOCKOUT_FAILURES = envint("IMGDASH_LOCKOUT_FAILURES", 5, minimum=1)
 LOCKOUT_COOLOFF = envint("IMGDASH_LOCKOUT_COOLOFF", 15 * 60, minimum=1)

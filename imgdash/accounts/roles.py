@@ -4,6 +4,7 @@ Roles are Django groups created by a data migration; superusers are admins and m
 everything. The cluster still has the last word with its own RBAC on every call.
 """
 
+from contextlib import suppress
 from functools import wraps
 
 from django.contrib.auth.models import Group, Permission
@@ -16,12 +17,22 @@ VIEWER = "Viewer"
 OPERATOR = "Operator"
 AUDITOR = "Auditor"
 ROLES = (VIEWER, OPERATOR, AUDITOR)
+# The columns accounts.backends loads with the signed-in user: whether they hold each role.
+ROLE_COLUMNS = {role: f"imgdash_has_{role.lower()}" for role in ROLES}
 
 # An Operator browses too; an Auditor only reads the action log unless also a Viewer.
 _IMPLIED = {OPERATOR: {VIEWER}}
 # Django permissions a role's group carries, for apps below this one that check a
 # permission rather than a role name (the action log cannot import this module).
 ROLE_PERMISSIONS = {AUDITOR: (READ_ALL_PERMISSION,)}
+
+
+def _loaded_roles(user):
+    """The roles loaded with the user (accounts.backends), or None when not loaded so."""
+    # getattr, not __dict__: request.user is a lazy proxy of the user.
+    if getattr(user, ROLE_COLUMNS[VIEWER], None) is None:
+        return None
+    return {role for role, column in ROLE_COLUMNS.items() if getattr(user, column)}
 
 
 def role_group(role):
@@ -40,8 +51,14 @@ def role_group(role):
 def grant_role(user, role):
     """Give `user` the role: the one way roles are granted (demo, admin tooling, tests)."""
     user.groups.add(role_group(role))
-    for cache in ("_imgdash_roles", "_perm_cache", "_group_perm_cache"):
-        user.__dict__.pop(cache, None)
+    forget_roles(user)
+
+
+def forget_roles(user):
+    """Make `user` read their roles again (after a change to their groups)."""
+    for cache in ("_imgdash_roles", "_perm_cache", "_group_perm_cache", *ROLE_COLUMNS.values()):
+        with suppress(AttributeError):
+            delattr(user, cache)
 
 
 def user_roles(user):
@@ -53,7 +70,9 @@ def user_roles(user):
         if user.is_superuser:
             cached = frozenset(ROLES)
         else:
-            names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+            names = _loaded_roles(user)
+            if names is None:
+                names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
             for name in list(names):
                 names |= _IMPLIED.get(name, set())
             cached = frozenset(names)

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from imgdash.accounts.backends import EPOCH_COLUMN
 from imgdash.accounts.lockout import in_words
 from imgdash.accounts.models import SessionEpoch
 from imgdash.audit.log import record_event
@@ -37,7 +38,14 @@ def now():
     return time.time()
 
 
+_NOT_LOADED = object()
+
+
 def current_epoch(user):
+    # accounts.backends loads it with the signed-in user; other users are read here.
+    loaded = getattr(user, EPOCH_COLUMN, _NOT_LOADED)
+    if loaded is not _NOT_LOADED:
+        return loaded or 0
     epoch = SessionEpoch.objects.filter(user_id=user.pk).values_list("epoch", flat=True).first()
     return epoch or 0
 

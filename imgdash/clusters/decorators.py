@@ -13,13 +13,12 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
-from imgdash.clusters.models import Cluster
-from imgdash.clusters.selection import remember_cluster
+from imgdash.clusters.selection import cluster_by_slug, remember_cluster
 from imgdash.clusters.services import NeedsConnection, UnreadableToken, mark_stale, user_client
 from imgdash.imagemanager import NotFound, Unauthorized
 
@@ -51,7 +50,7 @@ def cluster_client_view(view):
 
     @wraps(view)
     def wrapped(request, slug, *args, **kwargs):
-        cluster = get_object_or_404(Cluster, slug=slug)
+        cluster = cluster_by_slug(request, slug)
         remember_cluster(request, cluster)
         try:
             client, credential = user_client(request.user, cluster)
@@ -67,6 +66,8 @@ def cluster_client_view(view):
             return reconnect_response(request, cluster, str(reason))
         except NeedsConnection as reason:
             return reconnect_response(request, cluster, str(reason))
+        # The view's own reads of the user's credential take it from here: one query.
+        request.cluster_credential = credential
         try:
             with client:
                 return view(request, cluster, client, *args, **kwargs)

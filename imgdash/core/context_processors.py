@@ -10,7 +10,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"demo": settings.DEMO}
     roles = user_roles(user)
-    clusters = registered_clusters() if roles else []
+    clusters = registered_clusters(request) if roles else []
     return {
         "demo": settings.DEMO,
         "can_browse": VIEWER in roles,

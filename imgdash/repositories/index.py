@@ -171,8 +171,8 @@ def credential_tag(credential):
     return f"{credential.pk}:{credential.fingerprint}:{connected_at}"
 
 
-def _owner(user, cluster):
-    return credential_tag(credential_for(user, cluster))
+def _owner(user, cluster, credential=None):
+    return credential_tag(credential or credential_for(user, cluster))
 
 
 # This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple, Derived).
@@ -311,7 +311,7 @@ class ListState(NamedTuple):
     fetch: Fetch | None  # the fetch still running, whose progress to show
 
 
-def list_index(user, cluster, refresh=False, fetch_id="", wait=None):
+def list_index(user, cluster, refresh=False, fetch_id="", wait=None, credential=None):
     """What the list page shows now, never waiting on the cluster longer than `wait` seconds
     (IMGDASH_LIST_WAIT by default): a ListState.
 
@@ -320,10 +320,11 @@ def list_index(user, cluster, refresh=False, fetch_id="", wait=None):
     its copy; still running, the copy there was (or None) with the fetch. `fetch_id` names the
     fetch a page is following: while it runs, the page's copy keeps its progress note; when it
     failed, its error is set on the copy, or raised when there is none, rather than a new fetch
-    started. 401 and 403 drop the copy and are raised.
+    started. 401 and 403 drop the copy and are raised. `credential`: the user's credential for
+    `cluster` when the caller has it already (else it is read).
     """
     wait = settings.REPOSITORY_LIST_WAIT if wait is None else wait
-    owner = _owner(user, cluster)
+    owner = _owner(user, cluster, credential)
     stored = _stored(user, cluster, owner)
     followed = _read_fetch(user, cluster, owner) if fetch_id else None
     if followed is not None and followed.id == fetch_id:

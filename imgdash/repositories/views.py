@@ -10,7 +10,6 @@ from django_htmx.http import reswap, retarget
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
-from imgdash.clusters.services import credential_for
 from imgdash.imagemanager import SIZE_UNKNOWN, ImageManagerError, is_valid_repository_name
 from imgdash.repositories import search
 from imgdash.repositories.index import list_index
@@ -102,7 +101,12 @@ def repository_list(request, cluster, client):
     }
     try:
         snapshot, fetch = list_index(
-            request.user, cluster, refresh=refresh, fetch_id=fetch_id, wait=0 if polling else None
+            request.user,
+            cluster,
+            refresh=refresh,
+            fetch_id=fetch_id,
+            wait=0 if polling else None,
+            credential=request.cluster_credential,
         )
     except ImageManagerError as error:
         response = upstream_error_response(request, template, context, error)
@@ -197,7 +201,7 @@ def repository_detail(request, cluster, client, name):
 def cluster_status(request, cluster, client):
     context = {
         "cluster": cluster,
-        "credential": credential_for(request.user, cluster),
+        "credential": request.cluster_credential,
         "nav_section": "status",
     }
     try:
@@ -225,7 +229,11 @@ def storage(request, cluster, client):
     try:
         # Like the list: a cold registry answers with the fetch's progress, not a long wait.
         snapshot, fetch = list_index(
-            request.user, cluster, fetch_id=fetch_id, wait=0 if request.htmx else None
+            request.user,
+            cluster,
+            fetch_id=fetch_id,
+            wait=0 if request.htmx else None,
+            credential=request.cluster_credential,
         )
     except ImageManagerError as error:
         return upstream_error_response(request, "repositories/storage.html", context, error)

@@ -8,6 +8,7 @@ from imgdash.accounts.roles import (
     AUDITOR,
     OPERATOR,
     VIEWER,
+    grant_role,
     has_role,
     is_admin,
     role_required,
@@ -91,3 +92,32 @@ def test_granting_a_role_brings_its_permissions_even_if_the_group_was_lost(clien
     response = client.get("/audit/")
     assert response.status_code == 200
     assert b"by everyone" in response.content
+
+
+def test_a_role_granted_or_removed_applies_at_the_users_next_request(client, make_user):
+    # The roles are loaded with the signed-in user on each request (accounts.backends).
+    user = make_user("vic")
+    client.force_login(user)
+    assert client.get("/clusters/").status_code == 403
+    grant_role(user, VIEWER)
+    assert client.get("/clusters/").status_code == 200
+    user.groups.clear()
+    assert client.get("/clusters/").status_code == 403
+    grant_role(user, AUDITOR)
+    assert client.get("/audit/").status_code == 200
+    assert client.get("/clusters/").status_code == 403
+
+
+def test_the_signed_in_user_and_their_roles_are_one_query(client, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user("olive", OPERATOR))
+    client.get("/clusters/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/clusters/")
+    # Each query by the table it reads first: roles and epoch are subqueries of the user's.
+    tables = [query["sql"].split('"')[1] for query in queries.captured_queries]
+    assert tables.count("auth_user") == 1
+    assert "auth_group" not in tables
+    assert "accounts_sessionepoch" not in tables

@@ -171,7 +171,7 @@ from imgdash.repositories import index
 
 user_id, cluster_id, owner, what, name = sys.argv[1:6]
 user, cluster = types.SimpleNamespace(pk=int(user_id)), types.SimpleNamespace(pk=int(cluster_id))
-index._owner = lambda user, cluster: owner  # no database in this process
+index._owner = lambda user, cluster, credential=None: owner  # no database in this process
 if what == "delete":
     index.forget_repository(user, cluster, name)
 else:

@@ -123,7 +123,7 @@ what, folder, api_url, token = sys.argv[1:5]
 user = types.SimpleNamespace(pk=1)
 cluster = types.SimpleNamespace(pk=1, api_url=api_url, verify_tls=True, ca_pem="")
 # No database in this process: the token is the argument's, the copy bound to no credential.
-index._owner = lambda user, cluster: index.credential_tag(None)
+index._owner = lambda user, cluster, credential=None: index.credential_tag(None)
 index.user_client = lambda user, cluster: (make_client(cluster, token), None)
 Path(folder, f"ready-{sys.argv[5]}").touch()
 while not Path(folder, "go").exists():
