@@ -22,7 +22,7 @@ def _repositories_url(cluster):
 @role_required(VIEWER)
 def clusters_home(request):
     """The start page: the current cluster's repositories, or the cluster list."""
-    cluster = current_cluster(request, registered_clusters())
+    cluster = current_cluster(request, registered_clusters(request))
     if cluster is None or services.credential_for(request.user, cluster) is None:
         return redirect("clusters:list")
     return redirect(_repositories_url(cluster))
@@ -31,7 +31,7 @@ def clusters_home(request):
 @require_GET
 @role_required(VIEWER)
 def cluster_list(request):
-    clusters = registered_clusters()
+    clusters = registered_clusters(request)
     credentials = services.credentials_by_cluster(request.user, clusters)
     rows = [
         {
