@@ -30,6 +30,11 @@ def _shown(text):
 
 
 @register.simple_tag(takes_context=True)
+def repository_rows(context, rows):
+    """Every <tr> of the list: `rows` holds (entry, matched, more, url) per row."""
+    return mark_safe("\n".join(repository_row(context, *row) for row in rows))  # noqa: S308
+
+
 def repository_row(context, entry, matched, more, url):
     """One <tr> of the list: `url` is the entry's detail page, `matched` and `more` its
     matching tags (search.matching_tags)."""
