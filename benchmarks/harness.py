@@ -275,7 +275,7 @@ class Deployment:
             "--timeout",
             "120",
         ]
-        if "control_socket_disable" in gunicorn.config.KNOWN_SETTINGS:
+        if "control_socket_disable" in gunicorn.config.Config().settings:
             # gunicorn 27+ opens a control socket at one default path per user: two instances
             # would fight over it. Nothing here uses it.
             command.append("--no-control-socket")

@@ -1,5 +1,12 @@
 """gunicorn settings imgdash needs beyond its flags: `gunicorn -c deploy/gunicorn.conf.py
-imgdash.wsgi`. Flags on the command line still set binding, workers and timeouts.
+imgdash.wsgi`. Flags on the command line still set binding, workers and timeouts, and win
+over what is set here.
+
+Each worker serves requests on GUNICORN_THREADS threads (4 by default; gunicorn's gthread
+worker). imgdash's requests mostly wait on a cluster: with the default one-request-per-process
+worker, one slow cluster call (up to the 60 s list deadline) holds a whole process, and every
+connection is closed after one request, the worker then lingering up to 2 s on the close until
+the client lets go. Threads keep connections alive and serve others while one request waits.
 
 With several workers, /metrics sums the figures each worker writes into
 PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode). The folder must start empty,
@@ -9,6 +16,9 @@ dead, or its gauges stay.
 
 import os
 from pathlib import Path
+
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
 
 def _metrics_folder():
