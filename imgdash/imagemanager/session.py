@@ -12,9 +12,13 @@ passes, the connection's socket is shut down, which ends any read or write in pr
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import os
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
@@ -97,7 +101,8 @@ class Deadline:
     ``with Deadline(15) as deadline:`` around the call; afterwards ``deadline.expired`` says
     whether it passed (then the call failed because its connection was cut, or the answer
     may be incomplete). Calls run in the caller's thread, so the deadline is found through
-    a thread-local; a timer thread cuts the connection when the time is up.
+    a thread-local; one watchdog thread per process (:class:`_Watchdog`) cuts the connection
+    when the time is up.
     """
 
     def __init__(self, seconds: float) -> None:
@@ -106,19 +111,17 @@ class Deadline:
         self._lock = threading.Lock()
         self._connection: HTTPConnection | None = None
         self._over = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self) -> Deadline:
         _running.deadline = self
-        self._timer.start()
+        _watchdog.watch(self, time.monotonic() + self.seconds)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
         _running.deadline = None
         with self._lock:
-            self._over = True
+            self._over = True  # the watchdog drops it when its time comes
+            self._connection = None
 
     def watch(self, connection: HTTPConnection) -> None:
         """``connection`` now carries this call (a retry may move it to another)."""
@@ -136,6 +139,44 @@ class Deadline:
             connection = self._connection
         if connection is not None:
             _cut(connection)
+
+
+class _Watchdog:
+    """Expires every running Deadline of this process at its time, from one thread.
+
+    A timer thread per call cost a thread start and stop on every call to a cluster; this
+    keeps the deadlines in a heap instead. The thread starts with the first deadline in each
+    process (a forked worker starts its own: threads do not survive a fork).
+    """
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Deadline]] = []
+        self._added = threading.Condition()
+        self._count = itertools.count()
+        self._pid = 0
+
+    def watch(self, deadline: Deadline, when: float) -> None:
+        with self._added:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                self._due = []
+                threading.Thread(
+                    target=self._run, name="imagemanager-deadlines", daemon=True
+                ).start()
+            heapq.heappush(self._due, (when, next(self._count), deadline))
+            if self._due[0][2] is deadline:
+                self._added.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._added:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._added.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _when, _n, deadline = heapq.heappop(self._due)
+            deadline._expire()  # outside the lock: cutting a socket may take a moment
+
+
+_watchdog = _Watchdog()
 
 
 def _cut(connection: HTTPConnection) -> None:

@@ -85,3 +85,49 @@ def test_the_list_refuses_more_entries_than_its_cap(emulator):
 def test_nonsense_deadlines_and_caps_are_refused(setting):
     with pytest.raises(ConfigurationError):
         ImageManagerClient("https://cluster.example:8443/image-manager/api/v1", **setting)
+
+
+def test_calls_in_many_threads_each_end_at_their_own_deadline(emulator):
+    # One watchdog serves every call of the process: a short deadline behind a long one
+    # still ends on time, and a call that finished is never cut.
+    from concurrent.futures import ThreadPoolExecutor
+
+    emulator.faults.add(path=f"/{NAME}$", status=200, body=SLOW_BODY, drip=0.1)
+
+    def call(deadline):
+        with client_for(emulator, call_deadline=deadline) as client:
+            try:
+                client.get_repository(NAME)
+            except Unavailable as error:
+                return error.message
+        return "answered"
+
+    with ThreadPoolExecutor(4) as pool:
+        long_one = pool.submit(call, 30)
+        short_ones = [pool.submit(call, 0.5) for _ in range(3)]
+        assert all("took longer than 0.5 s" in short.result(timeout=20) for short in short_ones)
+        assert long_one.result(timeout=30) == "answered"  # 41 bytes at 0.1 s: about 4 s
+
+
+def test_a_forked_worker_process_has_its_deadlines_kept_too(emulator):
+    # gunicorn forks its workers after the parent may have made calls: threads do not survive
+    # a fork, so the child must start its own watchdog.
+    import multiprocessing
+
+    with client_for(emulator) as client:
+        client.get_repository(NAME)  # the parent's watchdog is running
+    emulator.faults.add(path=f"/{NAME}$", status=200, body=SLOW_BODY, drip=0.1)
+    results = multiprocessing.get_context("fork").Queue()
+
+    def in_the_child():
+        with client_for(emulator) as client:
+            try:
+                client.get_repository(NAME)
+                results.put("answered")
+            except Unavailable as error:
+                results.put(error.message)
+
+    child = multiprocessing.get_context("fork").Process(target=in_the_child)
+    child.start()
+    child.join(timeout=30)
+    assert "took longer than 1 s" in results.get(timeout=1)
