@@ -308,6 +308,7 @@ def run_locust(urls, users=50, spawn_rate=10, seconds=60, username="viewer"):
     own summary: requests, failures, req/s, median and p95 in ms, and locust's exit code."""
     with tempfile.TemporaryDirectory(prefix="imgdash-locust-") as folder:
         prefix = Path(folder) / "run"
+        ramp_file = Path(folder) / "ramp.json"
         finished = subprocess.run(  # noqa: S603 - our interpreter, fixed words
             [
                 sys.executable,
@@ -334,6 +335,7 @@ def run_locust(urls, users=50, spawn_rate=10, seconds=60, username="viewer"):
                 "PYTHONPATH": str(BASE_DIR),
                 "IMGDASH_LOAD_HOSTS": ",".join(urls),
                 "IMGDASH_LOAD_USER": username,
+                "IMGDASH_LOAD_RAMP_FILE": str(ramp_file),
             },
             capture_output=True,
             text=True,
@@ -345,7 +347,9 @@ def run_locust(urls, users=50, spawn_rate=10, seconds=60, username="viewer"):
         with stats.open(newline="") as rows:
             total = next(row for row in csv.DictReader(rows) if row["Name"] == "Aggregated")
         exceptions = Path(f"{prefix}_exceptions.csv").read_text().strip().splitlines()[1:]
+        ramp = json.loads(ramp_file.read_text()) if ramp_file.exists() else None
     return {
+        "ramp": ramp,
         "users": users,
         "seconds": seconds,
         "requests": int(total["Request Count"]),

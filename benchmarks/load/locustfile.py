@@ -10,6 +10,11 @@ round robin: a load balancer with sticky connections.
     locust -f benchmarks/load/locustfile.py --headless -u 50 -r 10 -t 60s \\
         --host http://127.0.0.1:8000
 
+The figures locust reports are the steady state: once every user has signed in and seen the
+list, the statistics are reset. What came before (the sign-ins, each a deliberately slow
+password hash, and the first user's wait for the cold fetch) is written to
+IMGDASH_LOAD_RAMP_FILE when set (JSON: seconds, requests, failures, slowest sign-in in ms).
+
 Environment: IMGDASH_LOAD_USER / IMGDASH_LOAD_PASSWORD (an imgdash user with a connected
 token; benchmarks/harness.py's viewer by default), IMGDASH_LOAD_CLUSTER (the cluster's slug,
 `scale`), IMGDASH_LOAD_WAIT (the longest pause between two requests in seconds, 0.2).
@@ -18,6 +23,7 @@ after the warm-up) counts as a failure.
 """
 
 import itertools
+import json
 import os
 import random
 import re
@@ -41,6 +47,26 @@ TERMS = ["orders", "pay", "billing", "cat", "inventory", "auth", "gate", "ledger
 DETAIL_LINK = re.compile(r'href="(' + re.escape(LIST) + r'[^"?]+/)"')
 ROW = 'class="repo-name"'  # absent from the sign-in page and the fetch's progress view
 _next_host = itertools.count()
+_ready = {"users": 0, "started": time.monotonic()}
+
+
+def _user_ready(environment):
+    """Count a user who signed in and saw the list; with the last one, reset the figures."""
+    _ready["users"] += 1  # locust's users are greenlets of one thread: no lock needed
+    if _ready["users"] != environment.runner.target_user_count:
+        return
+    total = environment.stats.total
+    sign_in = environment.stats.get("sign in", "POST")
+    ramp = {
+        "seconds": round(time.monotonic() - _ready["started"], 1),
+        "requests": total.num_requests,
+        "failures": total.num_failures,
+        "slowest_sign_in_ms": round(sign_in.max_response_time or 0),
+    }
+    if os.environ.get("IMGDASH_LOAD_RAMP_FILE"):
+        with open(os.environ["IMGDASH_LOAD_RAMP_FILE"], "w") as out:
+            json.dump(ramp, out)
+    environment.stats.reset_all()
 
 
 class Browsing(HttpUser):
@@ -67,6 +93,7 @@ class Browsing(HttpUser):
             if response.status_code != 302:  # the form again: refused
                 response.failure(f"sign-in refused with status {response.status_code}")
         self.details = self._wait_for_the_list()
+        _user_ready(self.environment)
 
     def _wait_for_the_list(self, timeout=120):
         deadline = time.monotonic() + timeout

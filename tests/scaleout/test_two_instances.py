@@ -183,6 +183,8 @@ def test_a_locust_run_over_both_instances_has_no_errors(deployment):
         f"median {result['median_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
         f"{result['failures']} failures"
     )
+    assert result["ramp"] is not None, result["output"]  # every user got in and saw the list
+    assert result["ramp"]["failures"] == 0, result["ramp"]
     assert result["failures"] == 0, result["output"]
     assert result["exceptions"] == 0, result["output"]
     assert result["exit_code"] == 0, result["output"]
