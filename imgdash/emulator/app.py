@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 import orjson
 
 from .control import control_endpoint
+from .oidc import DEFAULT_REGISTRATION_SECRET, OP_PATH, OpenIDProvider
+from .oidc_clients import ClientRegistry
 from .responses import (
     JSON,
     NOT_FOUND,
@@ -58,15 +60,28 @@ BANNER = (
 
 
 class ImageManagerApp:
-    """WSGI application serving the Image Manager API and the identity-token endpoint.
+    """WSGI application serving the Image Manager API, the identity-token endpoint and the
+    OpenID provider (oidc.py).
 
-    store: RepositoryStore; users: username -> User; tokens: TokenIssuer. With `control`,
-    `/_emulator/` manages `faults` and `requests` and calls `on_reset()`; without it that
-    path is as unknown as any other.
+    store: RepositoryStore; users: username -> User; tokens: TokenIssuer. oidc_clients:
+    Clients (or RFC 7591 metadata dicts) registered from the start; registration_secret:
+    oauthadmin's password for registering more. With `control`, `/_emulator/` manages
+    `faults` and `requests` and calls `on_reset()`; without it that path is as unknown as
+    any other.
     """
 
     def __init__(
-        self, store, users, tokens, *, faults=None, requests=None, control=False, on_reset=None
+        self,
+        store,
+        users,
+        tokens,
+        *,
+        faults=None,
+        requests=None,
+        control=False,
+        on_reset=None,
+        oidc_clients=(),
+        registration_secret=DEFAULT_REGISTRATION_SECRET,
     ):
         self.store = store
         self.users = users
@@ -75,6 +90,7 @@ class ImageManagerApp:
         self.requests = requests
         self.control = control
         self.on_reset = on_reset
+        self.oidc = OpenIDProvider(self, ClientRegistry(oidc_clients), registration_secret)
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"].upper()
@@ -114,6 +130,8 @@ class ImageManagerApp:
             if method != "POST":
                 return method_not_allowed(["POST"])
             return self.identity_token(environ)
+        if path.startswith(OP_PATH + "/"):
+            return self.oidc.route(method, path[len(OP_PATH) :], environ) or NOT_FOUND
         if self.control and (path == CONTROL or path.startswith(CONTROL + "/")):
             return control_endpoint(self, method, path[len(CONTROL) :].strip("/"), environ)
         return NOT_FOUND
@@ -127,7 +145,7 @@ class ImageManagerApp:
         if scheme.lower() != "bearer" or not token:
             return None, http_error(401, UNAUTHORIZED + "a Bearer ID token is required")
         try:
-            claims = self.tokens.verify_id_token(token)
+            claims = self.tokens.verify_id_token(token, audiences=self.oidc.clients.ids())
         except TokenError as exc:
             return None, http_error(401, UNAUTHORIZED + str(exc))
         user = self.users.get(claims["sub"])

@@ -10,6 +10,8 @@ import threading
 
 from .app import IDENTITY_ENDPOINT
 from .faults import Fault, FaultSpecError
+from .oidc import DEFAULT_REGISTRATION_SECRET
+from .oidc_clients import DEMO_CLIENT, RegistrationError, client_from_metadata
 from .server import EmulatorServer
 from .state import StateFileError
 
@@ -58,6 +60,29 @@ def add_arguments(parser):
         help='inject a fault, e.g. \'{"method": "GET", "path": "/repositories$", '
         '"status": 503, "times": 2}\' (repeatable)',
     )
+    parser.add_argument(
+        "--oidc-client",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="register an OpenID client at start, RFC 7591 metadata, e.g. "
+        '\'{"client_id": "imgdash", "client_secret": "s3cret", "redirect_uris": '
+        '["https://imgdash.example/oidc/callback/"]}\' (repeatable; default: the demo '
+        f"client {DEMO_CLIENT['client_id']!r})",
+    )
+    parser.add_argument(
+        "--oidc-registration-secret",
+        default=DEFAULT_REGISTRATION_SECRET,
+        metavar="SECRET",
+        help="oauthadmin's password for POST /oidc/endpoint/OP/registration "
+        f"({DEFAULT_REGISTRATION_SECRET!r}, for the demo only)",
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the emulator's address as clients reach it, which makes the OpenID "
+        "provider's issuer (default: http(s)://HOST:PORT)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
 
@@ -70,6 +95,19 @@ def parse_faults(values):
         except (json.JSONDecodeError, FaultSpecError) as exc:
             raise ValueError(f"--fault {value!r}: {exc}") from None
     return faults
+
+
+def parse_oidc_clients(values):
+    """Client registrations from --oidc-client JSON strings (the demo client if none)."""
+    if not values:
+        return [client_from_metadata(DEMO_CLIENT)]
+    clients = []
+    for value in values:
+        try:
+            clients.append(client_from_metadata(json.loads(value)))
+        except (json.JSONDecodeError, RegistrationError) as exc:
+            raise ValueError(f"--oidc-client {value!r}: {exc}") from None
+    return clients
 
 
 def build_server(options):
@@ -85,6 +123,11 @@ def build_server(options):
         control=options["control"],
         faults=parse_faults(options.get("fault") or []),
         log_requests=not options.get("quiet"),
+        oidc_clients=parse_oidc_clients(options.get("oidc_client") or []),
+        oidc_registration_secret=options.get(
+            "oidc_registration_secret", DEFAULT_REGISTRATION_SECRET
+        ),
+        public_url=options.get("public_url"),
     )
 
 
@@ -94,7 +137,11 @@ def describe(server):
         f"Image Manager emulator: {len(server.repositories)} repositories",
         f"  API:            {server.api_url}",
         f"  Identity token: {server.url}{IDENTITY_ENDPOINT}",
+        f"  OpenID issuer:  {server.oidc_url}",
     ]
+    for client in server.oidc_clients:
+        uris = ", ".join(client.redirect_uris)
+        lines.append(f"  OpenID client:  {client.client_id} (redirect URIs: {uris})")
     if server.ca_file:
         lines.append(f"  CA file:        {server.ca_file}")
     lines.append(f"  State:          {server.state_file or 'in memory'}")

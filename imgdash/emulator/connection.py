@@ -158,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         answer = fault.canned_response() if fault else None
         if answer is None:
-            answer = self._call_app(target, body)
+            answer = self._call_app(target, body, fault)
         status, headers, chunks, length = answer
         if fault and fault.truncate:
             self._send_truncated(status, headers, chunks)
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- answering -----------------------------------------------------------------------
 
-    def _call_app(self, target, body):
+    def _call_app(self, target, body, fault):
         server = self.server
         environ = {
             "REQUEST_METHOD": self.command,
@@ -239,6 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
             "wsgi.multithread": True,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
+            # Faults the app itself applies (a forged ID token) read their knobs here.
+            "imgdash.emulator.fault": fault,
         }
         for name, value in self.headers.items():
             # Like wsgiref: a header spelled with "_" could pass for one spelled with "-".

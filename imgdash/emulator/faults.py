@@ -18,6 +18,9 @@ applies to a request; `times` limits it to the next N matching requests. Knobs:
     malformed=True       200 application/json whose body is not valid JSON
     oversize=N           200 application/json with an N-byte (valid JSON) body
     redirect=URL         302 with Location: URL
+    id_token=KIND        the OpenID provider's token endpoint answers normally but with a
+                         bad ID token: bad_signature (signed by another key),
+                         wrong_audience, expired, wrong_issuer, no_nonce or wrong_nonce
 
 The control endpoint (`/_emulator/`) is never subject to faults.
 """
@@ -30,6 +33,14 @@ from http import HTTPStatus
 
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json"
+ID_TOKEN_FAULTS = (
+    "bad_signature",
+    "wrong_audience",
+    "expired",
+    "wrong_issuer",
+    "no_nonce",
+    "wrong_nonce",
+)
 MALFORMED_BODY = b'{"repositories":[{"name":"default/alpine","owner":"default","scope":"glo'
 OVERSIZE_CHUNK = 64 * 1024
 
@@ -55,6 +66,7 @@ class Fault:
     malformed: bool = False
     oversize: int | None = None
     redirect: str | None = None
+    id_token: str | None = None
     times: int | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -73,6 +85,7 @@ class Fault:
             ("content_type", self.content_type is None or isinstance(self.content_type, str)),
             ("oversize", self.oversize is None or (_integer(self.oversize) and self.oversize > 0)),
             ("redirect", self.redirect is None or isinstance(self.redirect, str)),
+            ("id_token", self.id_token is None or self.id_token in ID_TOKEN_FAULTS),
             ("times", self.times is None or (_integer(self.times) and self.times >= 1)),
         ]
         checks += [(name, isinstance(getattr(self, name), bool)) for name in _FLAGS]
@@ -192,6 +205,7 @@ class FaultSet:
         times=None,
         drip=None,
         rate=None,
+        id_token=None,
     ):
         """Add a fault (see the module docstring for the knobs) and return it."""
         fault = Fault(
@@ -208,6 +222,7 @@ class FaultSet:
             malformed=malformed,
             oversize=oversize,
             redirect=redirect,
+            id_token=id_token,
             times=times,
         )
         with self._lock:

@@ -21,6 +21,8 @@ from pathlib import Path
 from .app import API, ImageManagerApp
 from .connection import HTTPServer
 from .faults import FaultSet
+from .oidc import DEFAULT_REGISTRATION_SECRET, OP_PATH
+from .oidc_clients import Client, client_from_metadata
 from .requestlog import RequestLog
 from .seed import generate_repositories
 from .state import RepositoryStore
@@ -43,6 +45,12 @@ class EmulatorServer:
     active from the start. log_requests: log one line per request to
     `imgdash.emulator.access`.
 
+    The OpenID provider (`oidc_url`): oidc_clients, clients registered from the start
+    (RFC 7591 metadata dicts: client_id, client_secret, redirect_uris,
+    post_logout_redirect_uris); oidc_registration_secret, oauthadmin's password for
+    `POST .../registration`; public_url, the emulator's address as clients reach it
+    (default: `url`), which makes the provider's issuer.
+
     `repositories` is the emulator's RepositoryStore, to read or change directly.
     """
 
@@ -60,6 +68,9 @@ class EmulatorServer:
         users=None,
         faults=(),
         log_requests=False,
+        oidc_clients=(),
+        oidc_registration_secret=DEFAULT_REGISTRATION_SECRET,
+        public_url=None,
     ):
         self.host = host
         self.port = port
@@ -69,6 +80,9 @@ class EmulatorServer:
         self.control = control
         self.log_requests = log_requests
         self.state_file = Path(state_file) if state_file else None
+        self.public_url = public_url.rstrip("/") if public_url else None
+        clients = [c if isinstance(c, Client) else client_from_metadata(c) for c in oidc_clients]
+        self._initial_clients = clients
 
         self.users = build_users(users)
         self._initial_users = build_users(self.users)  # a deep copy, for reset()
@@ -100,6 +114,8 @@ class EmulatorServer:
             requests=self.requests,
             control=control,
             on_reset=self.reset,
+            oidc_clients=clients,
+            registration_secret=oidc_registration_secret,
         )
         self.tls_files = None
         self._temp_tls_dir = None
@@ -118,6 +134,17 @@ class EmulatorServer:
     @property
     def api_url(self):
         return self.url + API
+
+    @property
+    def oidc_url(self):
+        """The OpenID provider's issuer; discovery is below it, at
+        `/.well-known/openid-configuration`."""
+        return (self.public_url or self.url) + OP_PATH
+
+    @property
+    def oidc_clients(self):
+        """The OpenID provider's ClientRegistry (register(), get())."""
+        return self.app.oidc.clients
 
     @property
     def ca_file(self):
@@ -146,6 +173,7 @@ class EmulatorServer:
             context = self.tls_files.server_context()
         self._httpd = HTTPServer((self.host, self.port), self, context)
         self.port = self._httpd.server_address[1]
+        self.tokens.op_issuer = self.oidc_url
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -204,13 +232,16 @@ class EmulatorServer:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def reset(self):
-        """Back to the repositories as seeded (or loaded), no faults, an empty request log."""
+        """Back to the repositories as seeded (or loaded), no faults, an empty request log,
+        the OpenID clients registered at the start and no sessions, codes or tokens."""
         self.wait_idle()
         self.repositories.restore(self._pristine)
         self.faults.clear()
         self.requests.clear()
         self.users.clear()
         self.users.update(build_users(self._initial_users))
+        self.app.oidc.clients.replace(self._initial_clients)
+        self.app.oidc.grants.clear()
 
     def __enter__(self):
         return self.start()

@@ -13,7 +13,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-# What a real ICP 3.x identity provider puts in `iss` (the cluster's default name).
+# What a real ICP 3.x identity provider puts in `iss` (the cluster's default name), in the
+# tokens of the password grant. Tokens from the OpenID provider's code flow carry the
+# provider's URL as clients see it instead (TokenIssuer.op_issuer), as discovery requires.
 ID_ISSUER = "https://mycluster.icp:9443/oidc/endpoint/OP"
 REGISTRY_ISSUER = "icp-image-manager"
 REGISTRY_TOKEN_TTL = 1800
@@ -52,6 +54,8 @@ def rfc3339_utc(timestamp):
 class TokenIssuer:
     def __init__(self, key=None, id_token_ttl=DEFAULT_ID_TOKEN_TTL):
         self.key = key or generate_key()
+        # Set once the OpenID provider's public URL is known (when the server starts).
+        self.op_issuer = None
         self.id_token_ttl = id_token_ttl
         self.public_key = self.key.public_key()
         der = self.public_key.public_bytes(
@@ -59,8 +63,17 @@ class TokenIssuer:
         )
         self.key_id = hashlib.sha256(der).hexdigest()[:16]
 
-    def _sign(self, claims):
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.key_id})
+    def _sign(self, claims, key=None):
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def sign_op_id_token(self, claims, forged=False):
+        """An ID token of the OpenID provider's; `forged` signs it with a throwaway key
+        under our key id, which only a client that checks signatures notices."""
+        return self._sign(claims, generate_key() if forged else None)
+
+    def public_jwk(self):
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.public_key, as_dict=True)
+        return {**jwk, "kid": self.key_id, "use": "sig", "alg": "RS256"}
 
     def issue_id_token(self, user, ttl=None):
         """An ID token for `user`; a negative ttl gives one that has already expired."""
@@ -77,20 +90,35 @@ class TokenIssuer:
             }
         )
 
-    def verify_id_token(self, token):
-        """The claims of a valid, unexpired ID token from this emulator, or TokenError."""
+    def verify_id_token(self, token, audiences=(), verify_exp=True):
+        """The claims of a valid, unexpired ID token from this emulator, or TokenError.
+
+        A token with an `aud` (one the OpenID provider issued to a client) is accepted when
+        that audience is one of `audiences`, the registered clients.
+        """
+        issuers = [ID_ISSUER] + ([self.op_issuer] if self.op_issuer else [])
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 token,
                 self.public_key,
                 algorithms=["RS256"],
-                issuer=ID_ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss"]},
+                issuer=issuers,
+                options={
+                    "require": ["exp", "iat", "sub", "iss"],
+                    "verify_aud": False,
+                    "verify_exp": verify_exp,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise TokenError("token expired") from None
         except jwt.InvalidTokenError:
             raise TokenError("invalid token") from None
+        if "aud" in claims:
+            audience = claims["aud"]
+            audience = [audience] if isinstance(audience, str) else audience
+            if not isinstance(audience, list) or not set(audience) & set(audiences):
+                raise TokenError("invalid token audience")
+        return claims
 
     def issue_registry_token(self, user, service, access):
         """The `GET /auth/token` answer: a docker-client token granting `access`."""

@@ -28,6 +28,9 @@ class User:
     password: str
     # namespace -> role; {"*": "ClusterAdministrator"} for a cluster administrator.
     roles: dict[str, str] = field(default_factory=dict)
+    # What the OpenID provider puts in the `groups` claim, and the person's display name.
+    groups: list[str] = field(default_factory=list)
+    full_name: str = ""
 
     def __post_init__(self):
         for namespace, role in self.roles.items():
@@ -49,6 +52,10 @@ class User:
         if self.is_cluster_admin:
             return None
         return frozenset(self.roles)
+
+    @property
+    def email(self):
+        return f"{self.username}@mycluster.icp"
 
     def role_in(self, namespace):
         if self.is_cluster_admin:
@@ -74,25 +81,58 @@ def default_users():
     return {
         user.username: user
         for user in [
-            User("admin", "admin", {EVERY_NAMESPACE: CLUSTER_ADMIN}),
-            User("nsadmin", "nsadmin", dict.fromkeys(team_ab, "Administrator")),
-            User("operator", "operator", dict.fromkeys(team_ab, "Operator")),
-            User("editor", "editor", {"team-a": "Editor"}),
-            User("viewer", "viewer", dict.fromkeys(team_ab, "Viewer")),
+            User(
+                "admin",
+                "admin",
+                {EVERY_NAMESPACE: CLUSTER_ADMIN},
+                ["cluster-admins"],
+                "Alex Admin",
+            ),
+            User(
+                "nsadmin",
+                "nsadmin",
+                dict.fromkeys(team_ab, "Administrator"),
+                ["team-a-admins", "team-b-admins"],
+                "Nina Nsadmin",
+            ),
+            User(
+                "operator",
+                "operator",
+                dict.fromkeys(team_ab, "Operator"),
+                ["team-a-operators", "team-b-operators"],
+                "Otto Operator",
+            ),
+            User("editor", "editor", {"team-a": "Editor"}, ["team-a-devs"], "Edith Editor"),
+            User(
+                "viewer",
+                "viewer",
+                dict.fromkeys(team_ab, "Viewer"),
+                ["auditors"],
+                "Victor Viewer",
+            ),
         ]
     }
 
 
 def build_users(users):
-    """Users from a mapping username -> User or {"password": ..., "roles": {ns: role}}."""
+    """Users from a mapping username -> User or {"password": ..., "roles": {ns: role},
+    "groups": [...], "full_name": ...}."""
     if users is None:
         return default_users()
     built = {}
     for username, info in users.items():
         if isinstance(info, User):
-            built[username] = User(username, info.password, dict(info.roles))
+            built[username] = User(
+                username, info.password, dict(info.roles), list(info.groups), info.full_name
+            )
         else:
-            built[username] = User(username, info["password"], dict(info.get("roles", {})))
+            built[username] = User(
+                username,
+                info["password"],
+                dict(info.get("roles", {})),
+                list(info.get("groups", [])),
+                info.get("full_name", ""),
+            )
     return built
 
 

@@ -114,3 +114,68 @@ def test_parse_faults_reads_json_specs():
     assert faults[0].reset is True
     with pytest.raises(ValueError, match="--fault"):
         parse_faults(["not json"])
+
+
+def test_the_demo_openid_client_is_registered_unless_others_are_given():
+    process, output = start("-m", "imgdash.emulator", "--port", "0", "--repos", "3", "--quiet")
+    try:
+        issuer = re.search(r"OpenID issuer:\s+(\S+)", output).group(1)
+        document = requests.get(issuer + "/.well-known/openid-configuration", timeout=5).json()
+        assert document["issuer"] == issuer
+        assert "imgdash-demo (redirect URIs: http://127.0.0.1:8000/oidc/callback/" in output
+    finally:
+        stop(process, signal.SIGTERM)
+
+
+def test_openid_clients_registration_secret_and_public_url_from_the_command_line():
+    client = (
+        '{"client_id": "portal", "client_secret": "s3cret", '
+        '"redirect_uris": ["https://portal.example/cb"]}'
+    )
+    process, output = start(
+        "-m",
+        "imgdash.emulator",
+        "--port",
+        "0",
+        "--repos",
+        "3",
+        "--quiet",
+        "--oidc-client",
+        client,
+        "--oidc-registration-secret",
+        "let-me-register",
+        "--public-url",
+        "https://mycluster.example:8443",
+    )
+    try:
+        assert "OpenID issuer:  https://mycluster.example:8443/oidc/endpoint/OP" in output
+        assert "portal (redirect URIs: https://portal.example/cb)" in output
+        assert "imgdash-demo" not in output
+        registration = (
+            re.search(r"API:\s+(\S+)", output)
+            .group(1)
+            .replace("/image-manager/api/v1", "/oidc/endpoint/OP/registration")
+        )
+        metadata = {"redirect_uris": ["https://other.example/cb"]}
+        refused = requests.post(
+            registration, json=metadata, auth=("oauthadmin", "registration-secret"), timeout=5
+        )
+        accepted = requests.post(
+            registration, json=metadata, auth=("oauthadmin", "let-me-register"), timeout=5
+        )
+        assert (refused.status_code, accepted.status_code) == (401, 201)
+    finally:
+        stop(process, signal.SIGTERM)
+
+
+def test_a_bad_openid_client_is_refused_before_starting():
+    result = subprocess.run(
+        [sys.executable, "-m", "imgdash.emulator", "--port", "0", "--oidc-client", "{}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+    assert result.returncode == 2
+    assert "redirect_uris" in result.stderr
