@@ -107,3 +107,59 @@ def days_ago(days):
 
 def unavailable(message="The registry could not be reached.", status=None):
     return Unavailable(message, status=status)
+
+
+# --- One repository of each kind, and the registry that knows its digests -----------------
+
+NAME = "team-a/facts"
+C_OLD, C_NEW, C_AMD, C_ARM = (digest(f"config {n}") for n in ("old", "new", "amd", "arm"))
+M_AMD, M_ARM = digest("manifest amd64"), digest("manifest arm64")
+V2 = "application/vnd.docker.distribution.manifest.v2+json"
+LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+
+
+def single(config_digest, size=1000):
+    return {
+        "schemaVersion": 2,
+        "mediaType": V2,
+        "config": {"digest": config_digest, "size": 100, "mediaType": "x"},
+        "layers": [{"digest": digest(config_digest + "layer"), "size": size}],
+    }
+
+
+def manifest_list(*entries):
+    return {
+        "schemaVersion": 2,
+        "mediaType": LIST,
+        "manifests": [
+            {
+                "digest": d,
+                "size": 500,
+                "mediaType": V2,
+                "platform": {"os": "linux", "architecture": a},
+            }
+            for d, a in entries
+        ],
+    }
+
+
+def put_repository(emulator, name=NAME, owner="team-a", tags=None):
+    tags = tags or [
+        # Version order would be 2.0, 1.0, "multi"; by date "1.0" (3 days) is the newest.
+        {"name": "1.0", "manifest": single(C_NEW)},
+        {"name": "2.0", "manifest": single(C_OLD)},
+        {"name": "multi", "manifest": manifest_list((M_AMD, "amd64"), (M_ARM, "arm64"))},
+    ]
+    emulator.repositories.put({"name": name, "owner": owner, "scope": "namespace", "tags": tags})
+
+
+def standard_registry():
+    """A FakeRegistry holding every digest of put_repository()'s default tags."""
+    fake = FakeRegistry()
+    fake.add_config(C_NEW, days_ago(3))
+    fake.add_config(C_OLD, days_ago(400), platform=("linux", "arm64", "v8"))
+    fake.add_config(C_AMD, days_ago(10))
+    fake.add_config(C_ARM, days_ago(11), platform=("linux", "arm64", ""))
+    fake.add_manifest(M_AMD, C_AMD, 7_000_000, ("linux", "amd64", ""))
+    fake.add_manifest(M_ARM, C_ARM, 6_000_000, ("linux", "arm64", ""))
+    return fake
