@@ -255,3 +255,16 @@ def test_a_user_gets_no_facts_for_a_repository_only_another_user_may_see(
 def test_bad_names_on_the_fragment_url_are_404_not_5xx(client, viewer, cluster, registry):
     response = client.get(f"/clusters/{cluster.slug}/repositories/UPPER/..//-/facts/")
     assert response.status_code == 404
+
+
+def test_a_refused_registry_token_is_said_and_the_credential_kept(
+    client, viewer, cluster, emulator, registry
+):
+    put_repository(emulator)
+    emulator.faults.add(path="/auth/token", status=403)
+    response = detail(client, cluster)
+    html = html_text.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "Emulator would not issue a registry token for this repository (HTTP 403)" in html
+    assert registry.calls == []
+    assert not viewer.cluster_credentials.get().is_stale
