@@ -378,6 +378,18 @@ IMAGEMANAGER_CALL_DEADLINE = envint("IMGDASH_CALL_DEADLINE", 15, minimum=1)
 IMAGEMANAGER_LIST_DEADLINE = envint("IMGDASH_LIST_DEADLINE", 60, minimum=1)
 IMAGEMANAGER_MAX_REPOSITORIES = envint("IMGDASH_MAX_REPOSITORIES", 200_000, minimum=1)
 REPOSITORY_INDEX_TTL = envint("IMGDASH_INDEX_TTL", 60, minimum=0)
+# Registry facts (build dates, platforms, sizes of manifest lists, history) for the detail
+# page: it waits this many milliseconds for the registry, then shows what arrived and fills
+# in the rest by htmx; at most this many registry calls at once for one page.
+REGISTRY_DEADLINE_MS = envint("IMGDASH_REGISTRY_DEADLINE_MS", 1500, minimum=100)
+REGISTRY_CONCURRENCY = envint("IMGDASH_REGISTRY_CONCURRENCY", 4, minimum=1)
+if REGISTRY_CONCURRENCY > 16:
+    raise ImproperlyConfigured(
+        f"IMGDASH_REGISTRY_CONCURRENCY must be 1 to 16, not {REGISTRY_CONCURRENCY}"
+    )
+# A digest the registry answered 404 for is asked again after this many seconds (garbage
+# collection removes blobs for good, but a push in progress may not have uploaded it yet).
+REGISTRY_MISSING_RETRY = envint("IMGDASH_REGISTRY_MISSING_RETRY", 86400, minimum=0)
 # The list page waits this many seconds for a list being fetched before it answers with a
 # progress view instead (the fetch goes on in the background): a small registry still shows
 # its list at once, a large one never holds a page.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("repositories/-/bulk-delete/", write_views.bulk_delete, name="bulk_delete"),
     path("repositories/<path:name>/-/scope/", write_views.change_scope, name="scope"),
     path("repositories/<path:name>/-/delete/", write_views.delete_repository, name="delete"),
+    path("repositories/<path:name>/-/facts/", views.repository_facts, name="facts"),
     path("repositories/<path:name>/", views.repository_detail, name="detail"),
     path("docker-token/", write_views.docker_token, name="docker_token"),
     path("status/", views.cluster_status, name="status"),

@@ -1,5 +1,6 @@
 from urllib.parse import quote, urlsplit
 
+from django.conf import settings
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,8 +11,14 @@ from django_htmx.http import reswap, retarget
 
 from imgdash.accounts.roles import VIEWER, role_required
 from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
-from imgdash.imagemanager import SIZE_UNKNOWN, ImageManagerError, is_valid_repository_name
-from imgdash.repositories import search
+from imgdash.imagemanager import (
+    SIZE_AT_LEAST,
+    SIZE_EXACT,
+    SIZE_UNKNOWN,
+    ImageManagerError,
+    is_valid_repository_name,
+)
+from imgdash.repositories import facts, fetching, search
 from imgdash.repositories.index import list_index
 from imgdash.repositories.versions import is_version, newest_first
 
@@ -168,31 +175,121 @@ def _replacing_results(response):
 @role_required(VIEWER)
 @cluster_client_view
 def repository_detail(request, cluster, client, name):
+    return _detail(request, cluster, client, name, settings.REGISTRY_DEADLINE_MS / 1000)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+@role_required(VIEWER)
+@cluster_client_view
+def repository_facts(request, cluster, client, name):
+    """The tags section once the registry's facts are in (the page's placeholders ask for it).
+
+    Asks the cluster for the repository again with the user's token, so facts are only ever
+    read for digests a repository the user may see refers to; without htmx, the whole page.
+    """
+    return _detail(
+        request, cluster, client, name, settings.IMAGEMANAGER_CALL_DEADLINE, follow_up=True
+    )
+
+
+def _detail(request, cluster, client, name, deadline, follow_up=False):
     valid_name_or_404(name)
+    tag_order = request.GET.get("tags", "")
+    if tag_order not in TAG_ORDERS:
+        tag_order = "newest"
+    template = "repositories/detail.html"
+    if follow_up:
+        template = fragment_or_page(request, template, "tag_section")
     context = {
         "cluster": cluster,
         "name": name,
         "nav_section": "repositories",
         "scope_help": SCOPE_HELP,
+        "tag_order": tag_order,
+        "tag_orders": TAG_ORDERS,
+        # The fragment also replaces the Overview's size, which the registry may have made exact.
+        "oob": "#" in template,
     }
     try:
         # Always from the cluster, never the index: new tags and revoked tokens show at once.
         repository = client.get_repository(name)
     except ImageManagerError as error:
-        return upstream_error_response(request, "repositories/detail.html", context, error)
-    tags = newest_first(repository.tags)
+        return upstream_error_response(request, template, context, error)
+    known = facts.gather(cluster, repository)
+    outcome = fetching.fill_store(cluster, client, repository, known, deadline)
+    if outcome.fetched:
+        known = facts.gather(cluster, repository)
+    # Placeholders fill in by htmx only when waiting longer may help: the registry was slow.
+    fill_in = outcome.timed_out and not follow_up and not known.complete
+    version_order = newest_first(repository.tags)
     # `latest`, else the highest version: what someone opening the page wants to pull.
-    pull_tag = next((tag for tag in tags if tag.valid), None)
+    pull_tag = next((tag for tag in version_order if tag.valid), None)
+    rows = [(tag, known.by_tag[tag.name]) for tag in version_order]
     context.update(
         {
             "repository": repository,
-            "tags": tags,
+            "tags": version_order,
+            "rows": sorted_rows(rows, tag_order),
+            "dates_known": known.any_date,
+            "fill_in": fill_in,
+            "registry_note": ""
+            if fill_in
+            else fetching.registry_note(cluster, outcome, known.complete),
             "pull_tag": pull_tag,
-            "pull_tag_is_highest": len(tags) > 1 and pull_tag and is_version(pull_tag.name),
-            "sizes_unknown": sum(1 for tag in tags if not tag.manifest.size_known),
+            "pull_tag_is_highest": len(version_order) > 1
+            and pull_tag
+            and is_version(pull_tag.name),
+            "size": repository_size(repository, known),
         }
     )
-    return render(request, "repositories/detail.html", context)
+    return render(request, template, context)
+
+
+TAG_ORDERS = {"newest": "newest first", "version": "by version", "name": "by name"}
+
+
+def sorted_rows(rows, tag_order):
+    """(tag, facts) pairs, `rows` being in version order, in the order asked for.
+
+    Newest first needs dates: tags without one follow in version order; with no date at all
+    (no registry), it is the version order."""
+    if tag_order == "name":
+        return sorted(rows, key=lambda row: (row[0].name.lower(), row[0].name))
+    if tag_order == "newest":
+        # Stable: tags without a date keep their version order after the dated ones.
+        return sorted(rows, key=lambda row: _newest_key(row[1].created))
+    return rows
+
+
+def _newest_key(created):
+    return (1, 0.0) if created is None else (0, -created.timestamp())
+
+
+def repository_size(repository, known):
+    """(bytes, state, tags of unknown size) for the Overview: the API's sizes, plus the true
+    sizes of manifest lists where the registry told them (each platform manifest once)."""
+    size = repository.size_summary().size
+    counted = set()
+    unsized = 0
+    for tag in repository.tags:
+        if tag.manifest.size_known:
+            continue
+        tag_facts = known.by_tag[tag.name]
+        if not tag_facts.platforms or tag_facts.list_size_state != "exact":
+            unsized += 1
+        for platform in tag_facts.sized_platforms:
+            if platform.manifest.digest not in counted:
+                counted.add(platform.manifest.digest)
+                size += platform.manifest.size
+    tags = repository.tag_count
+    if not unsized:
+        state = SIZE_EXACT
+    elif unsized < tags or size:
+        state = SIZE_AT_LEAST
+    else:
+        state = SIZE_UNKNOWN
+    return {"bytes": size, "state": state, "unsized": unsized}
 
 
 @require_GET

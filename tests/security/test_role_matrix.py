@@ -43,6 +43,7 @@ EXPECTED = {
     "clusters:disconnect": {"GET": NO_GET, "POST": VIEWERS},
     "repositories:list": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:detail": {"GET": VIEWERS, "POST": NO_POST},
+    "repositories:facts": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:status": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:storage": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:scope": {"GET": OPERATORS, "POST": OPERATORS},

@@ -1,0 +1,156 @@
+"""Filling the registry-facts store for one page: a bounded, deadline-limited fetch.
+
+The registry is never needed: a page asks it for what the store lacks, waits at most
+``REGISTRY_DEADLINE_MS``, stores what arrived and renders the rest as placeholders that
+fill in by htmx. Worker threads only talk HTTP; rows are written by the request's thread.
+"""
+
+import importlib
+import logging
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from imgdash.imagemanager import ImageManagerError, NotFound
+from imgdash.imagemanager.imagefacts import MissingBlob
+from imgdash.repositories import facts as store
+
+logger = logging.getLogger("imgdash.repositories")
+
+
+def registry_client_for(cluster, client, name, *, deadline):
+    """A registry v2 client holding a pull token for repository `name`, or None when this
+    installation has no registry client.
+
+    The token comes from operation 2 with the user's own ID token (`client`), once per
+    repository and request; it lives only in the returned client, never in a page or log.
+    The one place the registry module is imported, so imgdash runs without it.
+    """
+    try:
+        registry = importlib.import_module("imgdash.imagemanager.registry")
+    except ImportError:
+        return None
+    token = client.docker_token(scopes=[registry.pull_scope(name)]).token
+    return registry.RegistryClient(
+        registry.registry_url(cluster.api_url, cluster.registry_host),
+        token,
+        verify=cluster.verify_tls,
+        ca_pem=cluster.ca_pem.strip() or None,
+        connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
+        read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
+        max_response_bytes=settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+        call_deadline=max(deadline, 0.1),
+    )
+
+
+@dataclass
+class FetchOutcome:
+    """How a page's fetch went: ``note`` says in words what is missing and why, or is ""."""
+
+    fetched: int = 0
+    error: ImageManagerError | None = None
+    timed_out: bool = False
+    unavailable: bool = False  # no registry client in this installation
+
+
+def fill_store(cluster, client, repository, wanted, deadline):
+    """Fetch `wanted` (a facts.RepositoryFacts) from the registry within `deadline` seconds."""
+    if wanted.complete:
+        return FetchOutcome()
+    ends = time.monotonic() + deadline
+    try:
+        registry = registry_client_for(cluster, client, repository.name, deadline=deadline)
+    except ImageManagerError as error:  # operation 2 refused or failed
+        return FetchOutcome(error=error)
+    if registry is None:
+        return FetchOutcome(unavailable=True)
+    try:
+        return _fetch(cluster, registry, repository.name, wanted, ends)
+    finally:
+        close = getattr(registry, "close", None)
+        if close is not None:
+            close()
+
+
+def _fetch(cluster, registry, name, wanted, ends):
+    outcome = FetchOutcome()
+    pool = ThreadPoolExecutor(
+        max_workers=settings.REGISTRY_CONCURRENCY, thread_name_prefix="registry-facts"
+    )
+    running = {}
+
+    def submit(what, digest):
+        call = registry.platform_manifest if what == store.MANIFEST else registry.image_config
+        running[pool.submit(call, name, digest)] = (what, digest)
+
+    for digest in wanted.manifests_to_fetch:
+        submit(store.MANIFEST, digest)
+    for digest in wanted.configs_to_fetch:
+        submit(store.CONFIG, digest)
+    asked = set(wanted.configs_to_fetch)
+    try:
+        while running and outcome.error is None:
+            remaining = ends - time.monotonic()
+            if remaining <= 0:
+                break
+            done, _ = wait(running, timeout=remaining, return_when=FIRST_COMPLETED)
+            for future in done:
+                what, digest = running.pop(future)
+                try:
+                    result = future.result()
+                except NotFound:
+                    store.store_missing(cluster, MissingBlob(digest, what))
+                    continue
+                except ImageManagerError as error:
+                    outcome.error = outcome.error or error
+                    continue
+                outcome.fetched += 1
+                if what == store.CONFIG:
+                    store.store_config(result)
+                    continue
+                store.store_manifest(result)
+                config = result.config_digest
+                if store.is_digest(config) and config not in asked:
+                    asked.add(config)
+                    if not store.config_is_stored(config):
+                        submit(store.CONFIG, config)
+        outcome.timed_out = bool(running) and outcome.error is None
+    finally:
+        # Calls still running end at their own call deadline; their answers are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+    if outcome.error is not None:
+        logger.info("Registry facts for %s on %s: %r", name, cluster.slug, outcome.error)
+    return outcome
+
+
+def registry_note(cluster, outcome, complete):
+    """What the page cannot show and why, in one sentence; "" when nothing is missing."""
+    if complete or (outcome.error is None and not outcome.unavailable and not outcome.timed_out):
+        return ""
+    lead = "Build dates and platforms are not shown"
+    host = cluster.registry_host
+    error = outcome.error
+    if outcome.unavailable:
+        return f"{lead}: this imgdash has no registry client configured."
+    if outcome.timed_out:
+        return f"{lead}: the registry at {host} did not answer in time."
+    if error.operation == "docker token":
+        return (
+            f"{lead}: {cluster.name} would not issue a registry token for this repository"
+            f"{_status(error)}."
+        )
+    if error.status in (401, 403):
+        return f"{lead}: the registry at {host} refused imgdash's pull token{_status(error)}."
+    if error.status is None and "longer than" in error.message:
+        return f"{lead}: the registry at {host} did not answer in time."
+    if error.status is None:
+        return f"{lead}: the registry at {host} could not be reached."
+    if error.status >= 500:
+        return f"{lead}: the registry at {host} failed{_status(error)}."
+    return f"{lead}: the registry at {host} answered something imgdash cannot read."
+
+
+def _status(error):
+    return f" (HTTP {error.status})" if error.status else ""
