@@ -337,7 +337,9 @@ def storage(request, cluster, client):
     if snapshot is None:
         context.update({"fetch": fetch, "sort": request.GET.get("sort", "-size")[:20]})
         return render(request, "repositories/storage.html", context)
-    rows = search.namespace_totals(snapshot.entries)
+    # Computed once per copy of the index; a copy of the list, since sorting it is per request.
+    entries, derived = snapshot.entries, snapshot.derived
+    rows = list(derived.get("namespace_totals", lambda: search.namespace_totals(entries)))
     sort = request.GET.get("sort", "-size")
     key = sort.lstrip("-")
     if key in STORAGE_SORTS:
@@ -347,7 +349,7 @@ def storage(request, cluster, client):
             rows.sort(key=lambda row: row["size_state"] == SIZE_UNKNOWN)
     else:
         sort = "-size"
-    size, size_state, unsized = search.size_total(snapshot.entries)
+    size, size_state, unsized = derived.get("size_total", lambda: search.size_total(entries))
     context.update(
         {
             "snapshot": snapshot,

@@ -111,3 +111,26 @@ def test_the_lists_scope_badge_is_the_one_the_scope_editor_swaps_in(
     badge = re.search(r'<span class="scope-cell">.*?change</a></span>', alone, re.S)[0]
     # The editor's badge takes the focus after a cancel; otherwise the two are the same.
     assert badge.replace(" data-scope-focus", "") in html
+
+
+def test_the_storage_totals_are_summed_once_per_copy_and_follow_a_delete(
+    client, viewer, cluster, emulator, monkeypatch
+):
+    summed = []
+    real_totals = search.namespace_totals
+    monkeypatch.setattr(search, "namespace_totals", lambda e: summed.append(1) or real_totals(e))
+    storage = reverse("repositories:storage", args=[cluster.slug])
+
+    def repositories_in(namespace):
+        page = client.get(storage).content.decode()
+        row = re.search(rf">{namespace}</a></td><td class=\"num\">([\d,]+)</td>", page)
+        assert row, page
+        return int(row[1].replace(",", ""))
+
+    before = repositories_in("team-a")
+    assert repositories_in("team-a") == before
+    assert len(summed) == 1
+    name = next(r["name"] for r in emulator.repositories.all() if r["owner"] == "team-a")
+    index.forget_repository(viewer, cluster, name)
+    assert repositories_in("team-a") == before - 1
+    assert len(summed) == 2
