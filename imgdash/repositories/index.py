@@ -24,6 +24,9 @@ that every change of the shared copy (a fetch, the user's own delete or scope ch
 writes anew to the cache. A read compares only the stamp, and decodes the shared copy again
 only when another process (or thread) changed it, so a warm page does not unpickle the whole
 index; and a change made in any process is seen by every other at its next read.
+
+Another user's delete or scope change on the same cluster reaches this user's copy through
+the cluster's shared change log (shared_changes.py), read with the stamp.
 """
 
 import contextvars
@@ -51,7 +54,7 @@ from imgdash.imagemanager import (
 )
 from imgdash.imagemanager.errors import LIST_REPOSITORIES
 from imgdash.imagemanager.listing import RepositorySummary, summary_of
-from imgdash.repositories import locks
+from imgdash.repositories import locks, shared_changes
 
 # For metrics: `read` (hit=True when a fresh copy answered), and `fetched` (seconds, ok)
 # when a fetch of the whole list ends.
@@ -175,7 +178,8 @@ def _owner(user, cluster, credential=None):
     return credential_tag(credential or credential_for(user, cluster))
 
 
-# This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple, Derived).
+# This worker's decoded copies: index key -> (stamp, owner, fetched_at, entries tuple, Derived,
+# the last change of the cluster's shared change log applied to them).
 _local: OrderedDict = OrderedDict()
 _local_lock = threading.Lock()
 
@@ -190,12 +194,19 @@ def _stored(user, cluster, owner=None):
     if owner is None:
         owner = _owner(user, cluster)
     key = _key(user, cluster)
-    stamp = cache.get(_stamp_key(key))
+    log_key = shared_changes.log_key(cluster.pk)
+    found = cache.get_many([_stamp_key(key), log_key])
+    stamp = found.get(_stamp_key(key))
+    seq, changes = found.get(log_key) or (0, ())
     if stamp is not None:
         with _local_lock:
             local = _local.get(key)
         if local is not None and local[0] == stamp:
-            return (local[2], local[3], local[4]) if local[1] == owner else None
+            if local[1] != owner:
+                return None
+            if local[5] < seq:
+                local = _catch_up(key, local, seq, changes)
+            return local[2], local[3], local[4]
     value = cache.get(key)
     if not (isinstance(value, tuple) and len(value) == 4):
         return None
@@ -204,14 +215,29 @@ def _stored(user, cluster, owner=None):
         return None
     # A NamedTuple builds several times faster than a dataclass.
     entries = tuple(map(Entry._make, rows))
-    derived = _remember(key, value_stamp, owner, fetched_at, entries)
+    entries = shared_changes.apply(entries, changes, fetched_at, seen=0)
+    derived = _remember(key, value_stamp, owner, fetched_at, entries, seen=seq)
     return fetched_at, entries, derived
 
 
-def _remember(key, stamp, owner, fetched_at, entries):
+def _catch_up(key, local, seq, changes):
+    """`local` with the changes other users made since it was read applied (a new Derived
+    only when the rows changed)."""
+    stamp, owner, fetched_at, entries, derived, seen = local
+    applied = shared_changes.apply(entries, changes, fetched_at, seen)
+    if applied is not entries:
+        derived = Derived()
+    local = (stamp, owner, fetched_at, applied, derived, seq)
+    with _local_lock:
+        if _local.get(key, (None,))[0] == stamp:
+            _local[key] = local
+    return local
+
+
+def _remember(key, stamp, owner, fetched_at, entries, seen=0):
     derived = Derived()
     with _local_lock:
-        _local[key] = (stamp, owner, fetched_at, entries, derived)
+        _local[key] = (stamp, owner, fetched_at, entries, derived, seen)
         _local.move_to_end(key)
         while len(_local) > LOCAL_COPIES:
             _local.popitem(last=False)
@@ -242,18 +268,16 @@ def _snapshot(stored):
 
 
 def forget_repository(user, cluster, name):
-    """After the user's own delete: drop the row so no worker keeps showing it."""
+    """After the user's own delete: drop the row so no worker keeps showing it, in this
+    user's copy and (through the shared change log) everyone else's."""
     _update(user, cluster, name, lambda entry: None)
+    shared_changes.note(cluster.pk, name)
 
 
 def change_scope(user, cluster, name, scope):
-    """After the user's own scope change: show the new scope at once."""
-    _update(
-        user,
-        cluster,
-        name,
-        lambda entry: entry._replace(scope=scope),
-    )
+    """After the user's own scope change: show the new scope at once, to everyone."""
+    _update(user, cluster, name, lambda entry: entry._replace(scope=scope))
+    shared_changes.note(cluster.pk, name, scope)
 
 
 def _update(user, cluster, name, change):

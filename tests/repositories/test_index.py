@@ -133,7 +133,7 @@ def test_a_warm_read_does_not_decode_the_shared_copy_again(user, cluster, emulat
     shared_key = index.index_key(user.pk, cluster.pk)
     read = []
     get = cache.get
-    monkeypatch.setattr(cache, "get", lambda key, *args: read.append(key) or get(key, *args))
+    monkeypatch.setattr(cache, "get", lambda key, *a, **kw: read.append(key) or get(key, *a, **kw))
     again = repository_index(user, cluster)
     assert again.entries == first.entries
     assert shared_key not in read  # only its small version stamp was read
