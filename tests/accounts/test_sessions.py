@@ -1,5 +1,5 @@
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore
 from django.test import Client
 
 from imgdash.accounts import sessions

@@ -1,7 +1,7 @@
 """Browsing does not write the session on every request."""
 
 import pytest
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.backends.cached_db import SessionStore
 
 pytestmark = pytest.mark.django_db
 
