@@ -40,5 +40,7 @@ urlpatterns = [
     # /jobs/, /jobs/<id>/ and its cancel/ and resume/
     path("jobs/", include("imgdash.jobs.urls")),
     path("audit/", include("imgdash.audit.urls")),
+    # /people/ (admins): users, their roles and tokens; grant, remove, deactivate, sign out
+    path("people/", include("imgdash.core.people_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,8 @@ VIEWER = "Viewer"
 OPERATOR = "Operator"
 AUDITOR = "Auditor"
 ROLES = (VIEWER, OPERATOR, AUDITOR)
+# Not a group: imgdash admins are Django superusers (they may also use the Django admin).
+ADMIN = "Admin"
 # The columns accounts.backends loads with the signed-in user: whether they hold each role.
 ROLE_COLUMNS = {role: f"imgdash_has_{role.lower()}" for role in ROLES}
 
@@ -54,6 +56,19 @@ def grant_role(user, role):
     forget_roles(user)
 
 
+def remove_role(user, role):
+    """Take the role away from `user` (the roles it implies go with it unless held too)."""
+    user.groups.remove(role_group(role))
+    forget_roles(user)
+
+
+def set_admin(user, admin):
+    """Make `user` an imgdash admin, or no longer one: a superuser with the Django admin."""
+    user.is_superuser = user.is_staff = bool(admin)
+    user.save(update_fields=["is_superuser", "is_staff"])
+    forget_roles(user)
+
+
 def forget_roles(user):
     """Make `user` read their roles again (after a change to their groups)."""
     for cache in ("_imgdash_roles", "_perm_cache", "_group_perm_cache", *ROLE_COLUMNS.values()):
@@ -86,6 +101,18 @@ def has_role(user, role):
 
 def is_admin(user):
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def admin_required(view):
+    """View decorator: the signed-in user must be an imgdash admin, else 403 (logged)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_admin(request.user):
+            deny(request, ADMIN)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def role_required(role):

@@ -120,3 +120,13 @@ def test_the_signed_in_user_and_their_roles_are_one_query(client, make_user):
     # One query reads the user, and their roles and session epoch with them.
     assert sum('"auth_user"' in sql for sql in sqls) == 1
     assert sum('"auth_group"' in sql or '"accounts_sessionepoch"' in sql for sql in sqls) == 1
+
+
+def test_removing_operator_keeps_a_viewer_role_held_on_its_own(make_user):
+    from imgdash.accounts.roles import remove_role, user_roles
+
+    user = make_user("otto", OPERATOR, VIEWER)
+    remove_role(user, OPERATOR)
+    assert user_roles(user) == {VIEWER}
+    remove_role(user, VIEWER)
+    assert user_roles(user) == frozenset()

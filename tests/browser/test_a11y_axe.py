@@ -70,7 +70,7 @@ def session_cookie(live_server, user):
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
 
 
-def visits(page, live_server, viewer, newcomer):
+def visits(page, live_server, viewer, newcomer, admin):
     """Each page of the console in turn: yields its name once the page is showing."""
     page.goto("/accounts/login/")
     yield "sign-in"
@@ -158,6 +158,15 @@ def visits(page, live_server, viewer, newcomer):
     page.context.add_cookies([session_cookie(live_server, newcomer)])
     page.goto("/")
     yield "no role"
+    page.context.clear_cookies()
+    page.context.add_cookies([session_cookie(live_server, admin)])
+    page.goto("/people/")
+    yield "people"
+    page.get_by_role("link", name="Deactivate… vera").click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+    yield "deactivate dialog"
+    page.goto(f"/people/{viewer.pk}/deactivate/")
+    yield "deactivate page"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -170,13 +179,14 @@ def test_axe_finds_nothing_on_any_page(
     viewer = make_user("vera", "Viewer")
     connect(viewer, "viewer")
     newcomer = make_user("nina")
+    admin = make_user("ada", superuser=True)
     context = browser.new_context(base_url=live_server.url, **MODES[mode])
     context.set_default_timeout(15_000)
     context.route(f"**{AXE_URL}", lambda route: route.fulfill(path=str(AXE)))
     found = {}
     try:
         page = context.new_page()
-        for name in visits(page, live_server, viewer, newcomer):
+        for name in visits(page, live_server, viewer, newcomer, admin):
             found[name] = axe_violations(page)
     finally:
         context.close()

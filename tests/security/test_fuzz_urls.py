@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from imgdash.imagemanager import is_valid_repository_name
 from tests.security.conftest import ROLES, fuzz_settings, hostile_text, repository_names
 from tests.security.test_fuzz_connect import assert_stays_on_site
-from tests.security.test_role_matrix import EXPECTED, app_urls, operators_job
+from tests.security.test_role_matrix import EXPECTED, app_urls, operators_job, sample_person
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ FIELD_NAMES = [
     "cluster",
     "since",
     "until",
+    "role",
 ]
 HEADERS = {
     "HTTP_HX_REQUEST": st.sampled_from(["true", "false", ""]),
@@ -61,6 +62,7 @@ HEADERS = {
 SLUG_MARK, NAME_MARK = "zzslugzz", "zznamezz"
 # Digits only (the URL takes an integer), and no real job has this id.
 JOB_MARK = 918273645546372819
+USER_MARK = 817263544536271809
 
 
 def fields():
@@ -83,6 +85,7 @@ def test_fuzz_every_url(cast, attack):
     urls = app_urls()
     slugs = st.one_of(st.just(cast.cluster.slug), st.just("nope"), hostile_text(40))
     job_ids = st.one_of(st.just(str(operators_job(cast).pk)), st.integers(0, 10**30).map(str))
+    user_ids = st.one_of(st.just(str(sample_person().pk)), st.integers(0, 10**30).map(str))
 
     @fuzz_settings(250)
     @given(
@@ -94,14 +97,15 @@ def test_fuzz_every_url(cast, attack):
         data=fields(),
         headers=st.fixed_dictionaries({}, optional=HEADERS),
         job_id=job_ids,
+        user_id=user_ids,
     )
-    def run(name, role, method, slug, repository, data, headers, job_id):
-        marks = {"slug": SLUG_MARK, "name": NAME_MARK, "job_id": JOB_MARK}
+    def run(name, role, method, slug, repository, data, headers, job_id, user_id):
+        marks = {"slug": SLUG_MARK, "name": NAME_MARK, "job_id": JOB_MARK, "user_id": USER_MARK}
         path = reverse(name, kwargs={param: marks[param] for param in urls[name]})
         path = path.replace(SLUG_MARK, quote(slug, safe="")).replace(
             NAME_MARK, quote(repository, safe="/")
         )
-        path = path.replace(str(JOB_MARK), job_id)
+        path = path.replace(str(JOB_MARK), job_id).replace(str(USER_MARK), user_id)
         response, upstream = attack(role, method, path, data, **headers)
         assert_stays_on_site(response)
         view, kwargs = reached(response)

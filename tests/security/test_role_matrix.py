@@ -24,6 +24,7 @@ EVERYONE = "++++++"
 SIGNED_IN = "L+++++"
 VIEWERS = "LD++D+"
 OPERATORS = "LDD+D+"
+ADMINS = "LDDDD+"
 NO_POST = "LMMMMM"
 NO_GET = "LMMMMM"
 
@@ -58,6 +59,12 @@ EXPECTED = {
     "jobs:cancel": {"GET": NO_GET, "POST": SIGNED_IN},
     # Resuming sends deletes again: only an Operator (its owner; checked in the view).
     "jobs:resume": {"GET": NO_GET, "POST": OPERATORS},
+    "people:list": {"GET": ADMINS, "POST": NO_POST},
+    "people:grant_role": {"GET": NO_GET, "POST": ADMINS},
+    "people:remove_role": {"GET": NO_GET, "POST": ADMINS},
+    "people:deactivate": {"GET": ADMINS, "POST": ADMINS},
+    "people:reactivate": {"GET": NO_GET, "POST": ADMINS},
+    "people:sign_out_everywhere": {"GET": NO_GET, "POST": ADMINS},
 }
 ADMIN_NAMESPACE = "admin"
 # Admin pages anyone may load: its own sign-in and sign-out.
@@ -104,6 +111,7 @@ def url_for(name, params, cast):
         "slug": cast.cluster.slug,
         "name": viewer_visible_repository(cast.emulator),
         "job_id": operators_job(cast).pk,
+        "user_id": sample_person().pk,
     }
     return reverse(name, kwargs={param: samples[param] for param in params})
 
@@ -124,6 +132,15 @@ def operators_job(cast):
         },
     )
     return job
+
+
+def sample_person():
+    """The person the people page's actions are tried on: none of the cast, so that an
+    admin's deactivation or sign-out of them changes nothing for the next request."""
+    from django.contrib.auth import get_user_model
+
+    person, _ = get_user_model().objects.get_or_create(username="pat")
+    return person
 
 
 def viewer_visible_repository(emulator):
