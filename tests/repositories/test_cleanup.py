@@ -11,6 +11,7 @@ from imgdash.imagemanager import SIZE_EXACT, Repository
 from imgdash.jobs.models import Job
 from imgdash.repositories import cleanup
 from imgdash.repositories.index import Entry
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +185,27 @@ def test_an_unreachable_cluster_is_a_readable_error(client, viewer, cluster, emu
     response = client.get(url(cluster, "?empty=1"))
     assert response.status_code == 502
     assert b"down for repairs" in response.content
+
+
+def test_a_cold_registry_shows_the_fetch_progress_then_the_candidates(
+    client, viewer, cluster, monkeypatch
+):
+    from imgdash.repositories import cleanup_views
+    from imgdash.repositories.index import Fetch
+
+    real = cleanup_views.list_index
+    monkeypatch.setattr(
+        cleanup_views, "list_index", lambda *a, **k: (None, Fetch(id="f1", received=2048))
+    )
+    html = client.get(url(cluster, "?empty=1")).content.decode()
+    assert "Fetching the repository list" in html
+    assert 'hx-get="?empty=1&amp;fetch=f1"' in html
+    monkeypatch.setattr(cleanup_views, "list_index", real)
+
+    def poll():  # as the progress section does, every second, until the list is in
+        html = client.get(url(cluster, "?empty=1&fetch=f1"), HTTP_HX_REQUEST="true")
+        return html.content.decode() if "cleanup-table" in html.content.decode() else None
+
+    html = wait_for(poll, timeout=30, interval=0.2, message="the candidates")
+    assert html.lstrip().startswith('<div id="cleanup-content">')
+    assert "team-a/scratch" in html
