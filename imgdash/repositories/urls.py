@@ -1,6 +1,6 @@
 from django.urls import path
 
-from imgdash.repositories import views, write_views
+from imgdash.repositories import cleanup_views, views, write_views
 
 app_name = "repositories"
 # Repository names contain slashes and any word; actions hang off a "-" segment, which no
@@ -15,4 +15,5 @@ urlpatterns = [
     path("docker-token/", write_views.docker_token, name="docker_token"),
     path("status/", views.cluster_status, name="status"),
     path("storage/", views.storage, name="storage"),
+    path("cleanup/", cleanup_views.cleanup_candidates, name="cleanup"),
 ]

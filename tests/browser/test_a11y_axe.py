@@ -140,6 +140,10 @@ def visits(page, live_server, viewer, newcomer, admin):
     yield "status"
     page.goto("/clusters/emu/storage/")
     yield "storage"
+    page.goto("/clusters/emu/cleanup/?more_than_tags=3")
+    yield "cleanup dry run"
+    page.goto("/clusters/emu/cleanup/?largest=abc")
+    yield "cleanup, bad input"
     page.goto("/audit/")
     yield "action log"
     page.locator("details.event-toggle summary").first.click()

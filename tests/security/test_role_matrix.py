@@ -47,6 +47,8 @@ EXPECTED = {
     "repositories:facts": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:status": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:storage": {"GET": VIEWERS, "POST": NO_POST},
+    # Viewers may look at the dry run; deleting is the bulk delete's POST (Operators).
+    "repositories:cleanup": {"GET": VIEWERS, "POST": NO_POST},
     "repositories:scope": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:delete": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:bulk_delete": {"GET": NO_GET, "POST": OPERATORS},
