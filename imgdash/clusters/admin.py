@@ -1,13 +1,51 @@
+from django import forms
 from django.contrib import admin
 
 from imgdash.audit.log import record_event
 from imgdash.clusters.changes import changed_by
-from imgdash.clusters.models import Cluster, Credential
+from imgdash.clusters.models import Cluster, Credential, SignInProvider
+
+
+class SignInProviderForm(forms.ModelForm):
+    """The client secret is write-only: never shown back; left empty, it stays as it is."""
+
+    client_secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="The secret registered with the cluster's provider. Stored encrypted; "
+        "leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        model = SignInProvider
+        fields = ["enabled", "client_id", "discovery_url"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("client_secret") and not self.instance.client_secret_encrypted:
+            self.add_error("client_secret", "Give the client secret.")
+        return cleaned
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("client_secret"):
+            self.instance.set_client_secret(self.cleaned_data["client_secret"])
+        return super().save(commit)
+
+
+class SignInProviderInline(admin.StackedInline):
+    model = SignInProvider
+    form = SignInProviderForm
+    verbose_name = "sign in with this cluster (OpenID Connect)"
+    can_delete = True
+    extra = 0
+    max_num = 1
 
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     """Every save and delete is logged with the admin as actor (the signals log it)."""
+
+    inlines = [SignInProviderInline]
 
     list_display = ["name", "slug", "api_url", "verify_tls", "registry"]
     prepopulated_fields = {"slug": ["name"]}
