@@ -28,6 +28,7 @@ from imgdash.clusters import oidc
 from imgdash.clusters.crypto import InvalidToken
 from imgdash.clusters.decorators import safe_next
 from imgdash.clusters.models import Cluster, Credential
+from imgdash.clusters.selection import remember_cluster
 from imgdash.imagemanager import ImageManagerError
 from imgdash.imagemanager.oidc import SignInRefused
 
@@ -106,6 +107,7 @@ def callback(request):
     note_success(request, _throttle_key(cluster))
     login(request, user, backend=BACKEND)
     request.session[oidc.SIGNED_IN_WITH_KEY] = cluster.pk
+    remember_cluster(request, cluster)  # the start page opens this cluster's repositories
     return redirect(pending.get("next") or reverse("clusters:home"))
 
 
@@ -115,10 +117,13 @@ def sign_out(request):
     sessions, on to its end-session page, which sends the browser back to us."""
     cluster_pk = request.session.get(oidc.SIGNED_IN_WITH_KEY)
     end_session_url = _end_session_url(request, cluster_pk) if cluster_pk else None
+    cluster = Cluster.objects.filter(pk=cluster_pk).first() if end_session_url else None
     logout(request)
     if end_session_url:
-        messages.info(request, "You were signed out of imgdash and of the cluster's sign-in.")
-        return redirect(end_session_url)
+        # A page, not a redirect: CSP's form-action would stop this form's answer from
+        # leading to another site. The page moves on by itself (meta refresh) or by its link.
+        context = {"cluster": cluster, "end_session_url": end_session_url}
+        return render(request, "registration/signing_out.html", context)
     messages.info(request, "You were signed out of imgdash.")
     return redirect("login")
 

@@ -11,7 +11,7 @@ from imgdash.clusters.models import ClusterIdentity, SignInProvider
 pytestmark = pytest.mark.django_db
 
 API = "https://master.example.com:8443/image-manager/api/v1"
-SECRET = "s3cret-client-secret-CANARY"  # noqa: S105 - a test value
+SECRET = "s3cret-client-secret-CANARY"
 
 
 def test_add_cluster_reads_the_secret_from_a_file_and_derives_the_discovery_url(tmp_path):
