@@ -18,7 +18,7 @@ class SignInProviderForm(forms.ModelForm):
 
     class Meta:
         model = SignInProvider
-        fields = ["enabled", "client_id", "discovery_url"]
+        fields = ["cluster", "enabled", "client_id", "discovery_url"]
 
     def clean(self):
         cleaned = super().clean()
@@ -32,20 +32,22 @@ class SignInProviderForm(forms.ModelForm):
         return super().save(commit)
 
 
-class SignInProviderInline(admin.StackedInline):
-    model = SignInProvider
+@admin.register(SignInProvider)
+class SignInProviderAdmin(admin.ModelAdmin):
+    """“Sign in with <cluster>”: one per cluster, its client secret write-only."""
+
     form = SignInProviderForm
-    verbose_name = "sign in with this cluster (OpenID Connect)"
-    can_delete = True
-    extra = 0
-    max_num = 1
+    list_display = ["cluster", "enabled", "client_id", "discovery_url"]
+    fields = ["cluster", "enabled", "client_id", "client_secret", "discovery_url"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["fields"] = ["cluster", "enabled", "client_id", "discovery_url"]
+        return super().get_form(request, obj, **kwargs)
 
 
 @admin.register(Cluster)
 class ClusterAdmin(admin.ModelAdmin):
     """Every save and delete is logged with the admin as actor (the signals log it)."""
-
-    inlines = [SignInProviderInline]
 
     list_display = ["name", "slug", "api_url", "verify_tls", "registry"]
     prepopulated_fields = {"slug": ["name"]}

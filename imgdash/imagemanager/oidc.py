@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import authlib.deprecate  # noqa: F401 - installs its "always" filter before ours below
 from requests.auth import HTTPBasicAuth
 
 from . import errors as E
@@ -43,7 +44,7 @@ with warnings.catch_warnings():
     from authlib.oidc.core import CodeIDToken
     from joserfc import errors as joserfc_errors
 
-# authlib 1.6+ validates claims through joserfc and raises its errors; older ones its own.
+# authlib 1.9 checks claims through joserfc and raises its errors; keep both families.
 _BAD_SIGNATURE = (BadSignatureError, joserfc_errors.BadSignatureError)
 _EXPIRED = (ExpiredTokenError, joserfc_errors.ExpiredTokenError)
 _CLAIM = (InvalidClaimError, MissingClaimError, joserfc_errors.ClaimError)
