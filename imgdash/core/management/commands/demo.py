@@ -182,14 +182,14 @@ class Command(BaseCommand):
         write(f"  Emulator:  {emulator.api_url}")
         if worker is not None:
             write(f"  Worker:    manage.py db_worker, process {worker.pid} (runs bulk deletes)")
-        write(
-            "  Or press “Sign in with Demo cluster” and sign in on the emulator's page as one "
-            "of its users (admin, nsadmin, operator, editor, viewer; password = username)."
-        )
         write("  Sign in as:")
         for username, password, role, cluster_user in users:
             upstream = f"cluster user {cluster_user}" if cluster_user else "no cluster token"
             write(f"    {username:<9} password {password:<14} {role:<18} ({upstream})")
+        write(
+            "  Or press “Sign in with Demo cluster” and sign in on the emulator's page as one "
+            "of its users (admin, nsadmin, operator, editor, viewer; password = username)."
+        )
         write(
             "  Ctrl-C stops the dashboard, the worker and the emulator. Data stays in "
             f"{settings.DATA_DIR} for the next run."
