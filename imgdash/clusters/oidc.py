@@ -119,6 +119,8 @@ def complete_sign_in(request, provider, claims, tokens):
             created = True
         else:
             user, created = identity.user, False
+            if not user.is_active:
+                return user  # deactivated: no token is stored for them, no role granted
             _update_profile(user, claims)
         identity.cluster = cluster
         identity.set_refresh_token(tokens.refresh_token)

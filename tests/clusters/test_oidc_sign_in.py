@@ -229,3 +229,16 @@ def test_a_local_sign_out_stays_local(client, make_user, provider):
     client.force_login(make_user("vera", "Viewer"))
     answer = client.post("/accounts/logout/")
     assert answer.headers["Location"] == "/accounts/login/"
+
+
+def test_a_deactivated_user_is_refused_and_gets_no_token(client, provider, cluster):
+    sign_in_with_cluster(client, cluster, "editor")
+    client.logout()
+    user = get_user_model().objects.get(username="editor")
+    user.is_active = False
+    user.save()
+    Credential.objects.all().delete()
+    answer = sign_in_with_cluster(client, cluster, "editor")
+    assert answer.status_code == 403
+    assert "deactivated" in answer.content.decode()
+    assert not Credential.objects.exists()
