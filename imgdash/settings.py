@@ -294,6 +294,38 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
+# "Sign in with <cluster>" (OpenID Connect): the token's groups claim maps to imgdash roles,
+# "group=Role,group=Role"; a group may appear more than once to give several roles. Anyone
+# else who signs in gets IMGDASH_OIDC_DEFAULT_ROLE ("none": no role until an admin grants one).
+_OIDC_ROLES = ("Viewer", "Operator", "Auditor")
+
+
+def oidc_role_map(text):
+    """{group: {roles}} from "group=Role,group=Role"; ImproperlyConfigured on anything else."""
+    mapping = {}
+    for item in envlist_text(text):
+        group, sep, role = (part.strip() for part in item.partition("="))
+        if not sep or not group or role not in _OIDC_ROLES:
+            raise ImproperlyConfigured(
+                f"IMGDASH_OIDC_ROLE_MAP: {item!r} is not group=Role with Role one of "
+                f"{', '.join(_OIDC_ROLES)} (e.g. cluster-admins=Operator,auditors=Auditor)."
+            )
+        mapping.setdefault(group, set()).add(role)
+    return mapping
+
+
+OIDC_ROLE_MAP = oidc_role_map(os.environ.get("IMGDASH_OIDC_ROLE_MAP", ""))
+OIDC_DEFAULT_ROLE = os.environ.get("IMGDASH_OIDC_DEFAULT_ROLE", "Viewer").strip()
+if OIDC_DEFAULT_ROLE.lower() == "none":
+    OIDC_DEFAULT_ROLE = None
+elif OIDC_DEFAULT_ROLE not in _OIDC_ROLES:
+    raise ImproperlyConfigured(
+        f"IMGDASH_OIDC_DEFAULT_ROLE must be one of {', '.join(_OIDC_ROLES)} or none, "
+        f"not {OIDC_DEFAULT_ROLE!r}."
+    )
+# A token from a sign-in is renewed with its refresh token this many seconds before it expires.
+OIDC_RENEW_BEFORE = envint("IMGDASH_OIDC_RENEW_BEFORE", 300, minimum=0)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,10 +5,10 @@ segment (`…/repositories/<name>/-/delete/`), which no name segment can be.
 """
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from imgdash.accounts import views as accounts_views
+from imgdash.clusters import oidc_views
 from imgdash.core import views as core_views
 
 handler500 = "imgdash.core.views.server_error"
@@ -22,12 +22,12 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("metrics", core_views.metrics, name="metrics"),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The sign-in page offers "Sign in with <cluster>" beside the local form.
+    path("accounts/login/", oidc_views.sign_in, name="login"),
+    path("accounts/logout/", oidc_views.sign_out, name="logout"),
+    path("accounts/oidc/<slug:slug>/start/", oidc_views.start, name="oidc_start"),
+    # One redirect URI for every cluster's provider: the state says which sign-in it ends.
+    path("oidc/callback/", oidc_views.callback, name="oidc_callback"),
     path(
         "accounts/sign-out-everywhere/",
         accounts_views.sign_out_everywhere_view,

@@ -1,8 +1,48 @@
+from django import forms
 from django.contrib import admin
 
 from imgdash.audit.log import record_event
 from imgdash.clusters.changes import changed_by
-from imgdash.clusters.models import Cluster, Credential
+from imgdash.clusters.models import Cluster, Credential, SignInProvider
+
+
+class SignInProviderForm(forms.ModelForm):
+    """The client secret is write-only: never shown back; left empty, it stays as it is."""
+
+    client_secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="The secret registered with the cluster's provider. Stored encrypted; "
+        "leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        model = SignInProvider
+        fields = ["cluster", "enabled", "client_id", "discovery_url"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("client_secret") and not self.instance.client_secret_encrypted:
+            self.add_error("client_secret", "Give the client secret.")
+        return cleaned
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("client_secret"):
+            self.instance.set_client_secret(self.cleaned_data["client_secret"])
+        return super().save(commit)
+
+
+@admin.register(SignInProvider)
+class SignInProviderAdmin(admin.ModelAdmin):
+    """“Sign in with <cluster>”: one per cluster, its client secret write-only."""
+
+    form = SignInProviderForm
+    list_display = ["cluster", "enabled", "client_id", "discovery_url"]
+    fields = ["cluster", "enabled", "client_id", "client_secret", "discovery_url"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["fields"] = ["cluster", "enabled", "client_id", "discovery_url"]
+        return super().get_form(request, obj, **kwargs)
 
 
 @admin.register(Cluster)

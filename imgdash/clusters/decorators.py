@@ -19,7 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from imgdash.clusters.selection import cluster_by_slug, remember_cluster
-from imgdash.clusters.services import NeedsConnection, UnreadableToken, mark_stale, user_client
+from imgdash.clusters.services import (
+    NeedsConnection,
+    NeedsSignIn,
+    UnreadableToken,
+    mark_stale,
+    user_client,
+)
 from imgdash.imagemanager import NotFound, Unauthorized
 
 # The cluster's refusals pass through as ours; anything else is a bad gateway.
@@ -64,6 +70,8 @@ def cluster_client_view(view):
                 "(a key was removed before rotate_token_keys re-encrypted it): marked stale",
             )
             return reconnect_response(request, cluster, str(reason))
+        except NeedsSignIn as reason:
+            return sign_in_again_response(request, cluster, str(reason))
         except NeedsConnection as reason:
             return reconnect_response(request, cluster, str(reason))
         # The view's own reads of the user's credential take it from here: one query.
@@ -92,6 +100,17 @@ def reconnect_response(request, cluster, reason):
     """To the connect page with `reason` shown, and back to this page afterwards."""
     messages.warning(request, reason, extra_tags=RECONNECT_TAG)
     url = connect_url(cluster, back_here(request))
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def sign_in_again_response(request, cluster, reason):
+    """To the cluster's sign-in (its token could not be renewed), and back here afterwards."""
+    messages.warning(request, reason, extra_tags=RECONNECT_TAG)
+    url = reverse("oidc_start", args=[cluster.slug])
+    next_url = back_here(request)
+    url = f"{url}?{urlencode({'next': next_url})}" if next_url else url
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)

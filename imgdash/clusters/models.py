@@ -241,3 +241,84 @@ class Credential(models.Model):
     @property
     def usable(self):
         return not self.is_stale and not self.is_expired
+
+
+class SignInProvider(models.Model):
+    """A cluster's OpenID Connect provider, when an admin lets people sign in with it.
+
+    imgdash is registered there as a client (id and secret; the secret encrypted at rest
+    like the tokens, never shown back). The ID tokens it issues are the cluster's Bearer
+    tokens, so a sign-in also connects the user to the cluster.
+    """
+
+    cluster = models.OneToOneField(Cluster, on_delete=models.CASCADE, related_name="sign_in")
+    enabled = models.BooleanField(
+        "offer “Sign in with” this cluster",
+        default=False,
+        help_text="Shows a “Sign in with <cluster>” button on the sign-in page.",
+    )
+    discovery_url = models.CharField(
+        "discovery URL",
+        max_length=500,
+        blank=True,
+        validators=[validate_api_url],
+        help_text="Empty: https://<API URL host>:8443/oidc/endpoint/OP/.well-known/"
+        "openid-configuration (IBM Cloud Private's provider).",
+    )
+    client_id = models.CharField("client id", max_length=200)
+    client_secret_encrypted = models.TextField(editable=False, blank=True)
+
+    def __str__(self):
+        return f"sign-in with {self.cluster}"
+
+    def __repr__(self):
+        return f"<SignInProvider {self.cluster_id} {self.client_id} enabled={self.enabled}>"
+
+    @property
+    def effective_discovery_url(self):
+        from imgdash.imagemanager.oidc import default_discovery_url
+
+        return self.discovery_url or default_discovery_url(self.cluster.api_url)
+
+    @property
+    def client_secret(self):
+        return crypto.decrypt_token(self.client_secret_encrypted)
+
+    def set_client_secret(self, secret):
+        self.client_secret_encrypted = crypto.encrypt_token(secret)
+
+
+class ClusterIdentity(models.Model):
+    """Who a user is at a cluster's sign-in provider: the provider's issuer and `sub`, the
+    stable key a returning user is found by, and their refresh token (encrypted)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cluster_identities"
+    )
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="identities")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    refresh_token_encrypted = models.TextField(editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_identity")
+        ]
+
+    def __str__(self):
+        return f"{self.user} at {self.cluster} ({self.subject})"
+
+    def __repr__(self):
+        return f"<ClusterIdentity {self.user_id}@{self.cluster_id} {self.subject!r}>"
+
+    @property
+    def refresh_token(self):
+        """The refresh token, or "" when the provider gave none."""
+        if not self.refresh_token_encrypted:
+            return ""
+        return crypto.decrypt_token(self.refresh_token_encrypted)
+
+    def set_refresh_token(self, token):
+        self.refresh_token_encrypted = crypto.encrypt_token(token) if token else ""

@@ -38,6 +38,15 @@ class UnreadableToken(NeedsConnection):
         self.credential = credential
 
 
+class NeedsSignIn(NeedsConnection):
+    """The token came from signing in with the cluster and could not be renewed: the user
+    signs in with the cluster again."""
+
+    def __init__(self, message, cluster):
+        super().__init__(message)
+        self.cluster = cluster
+
+
 def make_client(cluster, token=None):
     """A client for this cluster, configured only from what an admin registered."""
     return ImageManagerClient(
@@ -148,6 +157,8 @@ def user_client(user, cluster):
             f"{cluster.name} no longer accepts your token (it expired or was revoked). "
             "Reconnect to continue."
         )
+    if credential.expires_at is not None:
+        credential = _renewed_if_due(user, cluster, credential)
     if credential.is_expired:
         raise NeedsConnection(f"Your token for {cluster.name} has expired. Reconnect to continue.")
     try:
@@ -159,6 +170,24 @@ def user_client(user, cluster):
             credential,
         ) from None
     return make_client(cluster, token), credential
+
+
+def _renewed_if_due(user, cluster, credential):
+    """The credential, renewed first through the cluster's sign-in provider when it is about
+    to expire and the user signed in there (NeedsSignIn when the provider refuses)."""
+    # Imported here: the sign-in module stores credentials through this one.
+    from imgdash.clusters import oidc
+
+    if not oidc.needs_renewal(credential) or not oidc.renewable(user, cluster):
+        return credential
+    renewed = oidc.renew_credential(user, cluster, credential)
+    if renewed is None:
+        raise NeedsSignIn(
+            f"Your sign-in with {cluster.name} has ended and could not be renewed. "
+            f"Sign in with {cluster.name} again to continue.",
+            cluster,
+        )
+    return renewed
 
 
 @sensitive_variables("token", "password")

@@ -15,7 +15,15 @@ from typing import Any
 import orjson
 
 from .claims import describe_token
-from .errors import DOCKER_TOKEN, SIGN_IN, ProtocolError, describe, sanitise_excerpt
+from .errors import (
+    DOCKER_TOKEN,
+    OIDC_REFRESH,
+    OIDC_TOKEN,
+    SIGN_IN,
+    ProtocolError,
+    describe,
+    sanitise_excerpt,
+)
 from .results import DockerToken, IdentityToken
 
 _WEB_PAGE_TYPES = ("text/html", "application/xhtml+xml")
@@ -53,7 +61,7 @@ class Answer:
 
 
 def protocol_error(answer: Answer, message: str, *, outcome_unknown: bool = False) -> ProtocolError:
-    if answer.operation in (SIGN_IN, DOCKER_TOKEN):
+    if answer.operation in (SIGN_IN, DOCKER_TOKEN, OIDC_TOKEN, OIDC_REFRESH):
         excerpt = ""  # a successful answer to these carries fresh tokens: quote none of it
     else:
         excerpt = sanitise_excerpt(answer.body, answer.media_type, secrets=answer.secrets)

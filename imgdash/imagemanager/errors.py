@@ -34,6 +34,11 @@ GET_REPOSITORY = "get repository"
 SET_SCOPE = "set scope"
 DELETE_REPOSITORY = "delete repository"
 SIGN_IN = "sign in"
+OIDC_DISCOVERY = "read the sign-in provider's configuration"
+OIDC_TOKEN = "redeem the sign-in"  # noqa: S105 - an operation name
+OIDC_REFRESH = "renew the token"
+OIDC_KEYS = "read the sign-in provider's keys"
+OIDC_SIGN_IN = "sign in with the cluster"
 
 MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, SIGN_IN})
 

@@ -38,6 +38,9 @@ EXPECTED = {
     "login": {"GET": EVERYONE, "POST": EVERYONE},
     "logout": {"GET": "LMMMMM", "POST": SIGNED_IN},
     "sign_out_everywhere": {"GET": "LMMMMM", "POST": SIGNED_IN},
+    # "Sign in with <cluster>" and the provider's return: before anyone is signed in.
+    "oidc_start": {"GET": EVERYONE, "POST": EVERYONE},
+    "oidc_callback": {"GET": EVERYONE, "POST": "MMMMMM"},
     "clusters:list": {"GET": VIEWERS, "POST": NO_POST},
     "clusters:home": {"GET": VIEWERS, "POST": NO_POST},
     "clusters:connect": {"GET": VIEWERS, "POST": VIEWERS},

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from imgdash.clusters.crypto import reencrypt
-from imgdash.clusters.models import Credential
+from imgdash.clusters.models import ClusterIdentity, Credential, SignInProvider
 
 
 class Command(BaseCommand):
@@ -27,7 +27,19 @@ class Command(BaseCommand):
                     continue
                 credential.save(update_fields=["token_encrypted"])
                 rotated += 1
-        self.stdout.write(f"Re-encrypted {rotated} token(s) with the first key.")
+        for model, column in (
+            (SignInProvider, "client_secret_encrypted"),
+            (ClusterIdentity, "refresh_token_encrypted"),
+        ):
+            for row in model.objects.exclude(**{column: ""}):
+                try:
+                    setattr(row, column, reencrypt(getattr(row, column)))
+                except InvalidToken:
+                    unreadable.append(f"{model.__name__} {row.pk}")
+                    continue
+                row.save(update_fields=[column])
+                rotated += 1
+        self.stdout.write(f"Re-encrypted {rotated} token(s) and secret(s) with the first key.")
         if unreadable:
             raise CommandError(
                 f"{len(unreadable)} token(s) could not be read with any configured key "

@@ -20,8 +20,10 @@ from django.core.management.base import BaseCommand, CommandError
 from imgdash.accounts.roles import AUDITOR, OPERATOR, VIEWER, grant_role
 from imgdash.audit.log import record_event
 from imgdash.clusters.changes import changed_by
-from imgdash.clusters.models import Cluster
+from imgdash.clusters.models import Cluster, SignInProvider
 from imgdash.clusters.services import save_credential
+from imgdash.emulator.oidc_clients import DEMO_CLIENT
+from imgdash.imagemanager.oidc import DISCOVERY_PATH
 
 # imgdash user -> (imgdash role, emulator user whose cluster token they get)
 DEMO_USERS = {
@@ -30,6 +32,20 @@ DEMO_USERS = {
     "viewer": (VIEWER, "viewer"),
     "auditor": (AUDITOR, None),
 }
+
+
+def demo_oidc_client(addrport):
+    """The emulator's client registration for the dashboard at `addrport`: DEMO_CLIENT, with
+    its redirect URIs moved to that port when it is not 8000."""
+    port = addrport.rpartition(":")[2] or "8000"
+    if port == "8000":
+        return DEMO_CLIENT
+    hosts = ("127.0.0.1", "localhost")
+    return {
+        **DEMO_CLIENT,
+        "redirect_uris": [f"http://{host}:{port}/oidc/callback/" for host in hosts],
+        "post_logout_redirect_uris": [f"http://{host}:{port}/" for host in hosts],
+    }
 
 
 class Command(BaseCommand):
@@ -61,10 +77,16 @@ class Command(BaseCommand):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         state_file = settings.DATA_DIR / "demo-emulator.json"
-        emulator = EmulatorServer(repos=repos, seed=1, state_file=str(state_file)).start()
+        emulator = EmulatorServer(
+            repos=repos,
+            seed=1,
+            state_file=str(state_file),
+            oidc_clients=[demo_oidc_client(addrport)],
+        ).start()
         worker = None
         try:
             cluster = self._register(emulator)
+            self._offer_sign_in(emulator, cluster, addrport)
             users = self._users(emulator, cluster)
             if not setup_only:
                 # Stopped with SIGTERM (not only Ctrl-C): still stop the worker on the way out.
@@ -111,6 +133,18 @@ class Command(BaseCommand):
             )
         return cluster
 
+    def _offer_sign_in(self, emulator, cluster, addrport):
+        """ "Sign in with Demo cluster": the emulator's OpenID provider, imgdash its client."""
+        client = demo_oidc_client(addrport)
+        provider = SignInProvider.objects.filter(cluster=cluster).first() or SignInProvider(
+            cluster=cluster
+        )
+        provider.enabled = True
+        provider.discovery_url = emulator.oidc_url + DISCOVERY_PATH
+        provider.client_id = client["client_id"]
+        provider.set_client_secret(client["client_secret"])
+        provider.save()
+
     def _users(self, emulator, cluster):
         User = get_user_model()
         printed = []
@@ -152,6 +186,10 @@ class Command(BaseCommand):
         for username, password, role, cluster_user in users:
             upstream = f"cluster user {cluster_user}" if cluster_user else "no cluster token"
             write(f"    {username:<9} password {password:<14} {role:<18} ({upstream})")
+        write(
+            "  Or press “Sign in with Demo cluster” and sign in on the emulator's page as one "
+            "of its users (admin, nsadmin, operator, editor, viewer; password = username)."
+        )
         write(
             "  Ctrl-C stops the dashboard, the worker and the emulator. Data stays in "
             f"{settings.DATA_DIR} for the next run."
