@@ -314,7 +314,14 @@ def oidc_role_map(text):
     return mapping
 
 
-OIDC_ROLE_MAP = oidc_role_map(os.environ.get("IMGDASH_OIDC_ROLE_MAP", ""))
+# The demo maps the emulator's groups, so "Sign in with Demo cluster" shows the map at work.
+_DEMO_ROLE_MAP = (
+    "cluster-admins=Operator,team-a-admins=Operator,team-b-admins=Operator,"
+    "team-a-operators=Operator,auditors=Auditor,auditors=Viewer"
+)
+OIDC_ROLE_MAP = oidc_role_map(
+    os.environ.get("IMGDASH_OIDC_ROLE_MAP", _DEMO_ROLE_MAP if DEMO else "")
+)
 OIDC_DEFAULT_ROLE = os.environ.get("IMGDASH_OIDC_DEFAULT_ROLE", "Viewer").strip()
 if OIDC_DEFAULT_ROLE.lower() == "none":
     OIDC_DEFAULT_ROLE = None

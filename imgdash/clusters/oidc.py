@@ -17,8 +17,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from imgdash.accounts.roles import grant_role
 from imgdash.audit.log import record_event
+from imgdash.clusters import locks
 from imgdash.clusters.crypto import InvalidToken
-from imgdash.clusters.models import ClusterIdentity, SignInProvider
+from imgdash.clusters.models import ClusterIdentity, Credential, SignInProvider
 from imgdash.clusters.services import save_credential
 from imgdash.imagemanager import ImageManagerError
 from imgdash.imagemanager.oidc import OpenIDClient
@@ -231,11 +232,39 @@ def needs_renewal(credential):
     return datetime.now(UTC) >= renew_at
 
 
-@sensitive_variables("refresh_token", "tokens")
+# How long a request waits for another one renewing the same user's token, in seconds.
+RENEWAL_PATIENCE = 15
+
+
 def renew_credential(user, cluster, credential):
     """A renewed credential through the user's refresh token, or None when there is no
     refresh token or the provider refused (the user then signs in again). Logged either way
-    as credential.refresh."""
+    as credential.refresh.
+
+    One renewal per user and cluster at a time, across workers and instances: the provider
+    rotates refresh tokens, so two requests renewing at once with the same one would see the
+    second refused and sign the user out. A request that waited finds the credential renewed
+    and uses it; one that waited in vain goes on with the current token while it is valid.
+    """
+    key = f"oidc-renewal:{cluster.pk}:{user.pk}"
+    deadline = time.monotonic() + RENEWAL_PATIENCE
+    while not locks.claim(key, timeout=RENEWAL_PATIENCE * 2):
+        if time.monotonic() > deadline:
+            return None if credential.is_expired else credential
+        time.sleep(0.05)
+    try:
+        current = Credential.objects.filter(user=user, cluster=cluster).first()
+        if current is None:
+            return None  # disconnected meanwhile: not ours to bring back
+        if not needs_renewal(current):
+            return current  # renewed by the request we waited for
+        return _renew(user, cluster, credential)
+    finally:
+        locks.release(key)
+
+
+@sensitive_variables("refresh_token", "tokens")
+def _renew(user, cluster, credential):
     identity = ClusterIdentity.objects.filter(user=user, cluster=cluster).first()
     provider = provider_for(cluster)
     if identity is None or provider is None or not identity.refresh_token_encrypted:

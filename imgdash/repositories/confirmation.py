@@ -8,7 +8,7 @@ import secrets
 
 from django.core import signing
 
-from imgdash.repositories import locks
+from imgdash.clusters import locks
 
 CONFIRMATION_MAX_AGE = 3600
 

@@ -43,6 +43,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.dispatch import Signal
 
+from imgdash.clusters import locks
 from imgdash.clusters.services import NeedsConnection, credential_for, user_client
 from imgdash.imagemanager import (
     Forbidden,
@@ -54,7 +55,7 @@ from imgdash.imagemanager import (
 )
 from imgdash.imagemanager.errors import LIST_REPOSITORIES
 from imgdash.imagemanager.listing import RepositorySummary, summary_of
-from imgdash.repositories import locks, shared_changes
+from imgdash.repositories import shared_changes
 
 # For metrics: `read` (hit=True when a fresh copy answered), and `fetched` (seconds, ok)
 # when a fetch of the whole list ends.

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from django.core.cache import cache
 
-from imgdash.repositories import locks
+from imgdash.clusters import locks
 
 LIMIT = 256
 MAX_AGE = 24 * 3600

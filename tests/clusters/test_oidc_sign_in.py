@@ -242,3 +242,37 @@ def test_a_deactivated_user_is_refused_and_gets_no_token(client, provider, clust
     assert answer.status_code == 403
     assert "deactivated" in answer.content.decode()
     assert not Credential.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_pages_renewing_at_once_renew_once_and_keep_the_user_signed_in(
+    client, provider, cluster, emulator
+):
+    # The provider rotates refresh tokens: a second renewal with the same one is refused.
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    sign_in_with_cluster(client, cluster, "editor")
+    Credential.objects.update(expires_at=datetime.now(UTC) + timedelta(seconds=30))
+    emulator.faults.add(method="POST", path=TOKEN_PATH, latency=1)  # both wait on the first
+    answers = []
+
+    def open_the_list():
+        browser = Client()
+        browser.cookies = client.cookies
+        answers.append(browser.get(f"/clusters/{cluster.slug}/repositories/").status_code)
+        connections.close_all()
+
+    pages = [threading.Thread(target=open_the_list) for _ in range(2)]
+    for page in pages:
+        page.start()
+    for page in pages:
+        page.join(timeout=60)
+    assert answers == [200, 200]
+    renewals = AuditEvent.objects.filter(action="credential.refresh")
+    assert [event.outcome for event in renewals] == ["ok"]
+    assert Credential.objects.get(cluster=cluster).expires_at > datetime.now(UTC) + timedelta(
+        minutes=10
+    )

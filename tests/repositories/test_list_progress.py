@@ -8,8 +8,9 @@ import time
 import pytest
 from django.test import Client
 
+from imgdash.clusters import locks
 from imgdash.clusters.models import Credential
-from imgdash.repositories import index, locks
+from imgdash.repositories import index
 
 pytestmark = pytest.mark.django_db
 
