@@ -69,12 +69,18 @@ def _empty_cache():
 # --- The Image Manager emulator -----------------------------------------------------------
 
 
+# The end of the two years the seeded images' created dates are spread over: fixed, so a
+# test sees the same dates every day.
+SEED_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
 def emulator_server():
-    """One Image Manager emulator over a real socket for the whole run, seeded small."""
+    """One Image Manager emulator over a real socket for the whole run, seeded small, with
+    its registry v2 API on a port of its own (`registry_url`)."""
     from imgdash.emulator.server import EmulatorServer
 
-    server = EmulatorServer(repos=60, seed=7, control=True)
+    server = EmulatorServer(repos=60, seed=7, control=True, registry_port=0, anchor=SEED_ANCHOR)
     server.start()
     yield server
     server.stop()
