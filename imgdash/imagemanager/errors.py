@@ -34,6 +34,11 @@ GET_REPOSITORY = "get repository"
 SET_SCOPE = "set scope"
 DELETE_REPOSITORY = "delete repository"
 SIGN_IN = "sign in"
+# The registry v2 API (registry.py).
+READ_MANIFEST = "read manifest"
+READ_IMAGE_CONFIG = "read image config"
+READ_TAG_DIGEST = "read tag digest"
+DELETE_MANIFEST = "delete manifest"
 
 MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, SIGN_IN})
 
@@ -51,6 +56,10 @@ def describe(operation: str, repository: str | None = None) -> str:
         SET_SCOPE: f"change the scope of {target}",
         DELETE_REPOSITORY: f"delete {target}",
         SIGN_IN: "sign in",
+        READ_MANIFEST: f"read a manifest of {target} from the registry",
+        READ_IMAGE_CONFIG: f"read an image config of {target} from the registry",
+        READ_TAG_DIGEST: f"read a tag's digest of {target} from the registry",
+        DELETE_MANIFEST: f"delete a manifest of {target} from the registry",
     }.get(operation, operation or "call the Image Manager API")
 
 
