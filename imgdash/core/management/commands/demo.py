@@ -61,7 +61,9 @@ class Command(BaseCommand):
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         state_file = settings.DATA_DIR / "demo-emulator.json"
-        emulator = EmulatorServer(repos=repos, seed=1, state_file=str(state_file)).start()
+        emulator = EmulatorServer(
+            repos=repos, seed=1, state_file=str(state_file), registry_port=0
+        ).start()
         worker = None
         try:
             cluster = self._register(emulator)
@@ -106,7 +108,9 @@ class Command(BaseCommand):
                     "api_url": emulator.api_url,
                     "verify_tls": True,
                     "ca_pem": "",
-                    "registry": "mycluster.icp:8500",
+                    # Plain host:port, as docker commands show it; on this machine, with a
+                    # plain-HTTP API, the registry client reads it as http://.
+                    "registry": emulator.registry_host,
                 },
             )
         return cluster
@@ -146,6 +150,7 @@ class Command(BaseCommand):
         write(self.style.SUCCESS("imgdash demo — against the embedded Image Manager emulator"))
         write(f"  Dashboard: http://{addrport}/")
         write(f"  Emulator:  {emulator.api_url}")
+        write(f"  Registry:  {emulator.registry_url}")
         if worker is not None:
             write(f"  Worker:    manage.py db_worker, process {worker.pid} (runs bulk deletes)")
         write("  Sign in as:")
