@@ -23,6 +23,7 @@ OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 TWO_YEARS = 730 * 86400
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Per mille of per-platform manifests and of config blobs the registry answers 404 for, as
 # after a partial garbage collection; and of manifest-list entries that name no platform.
 MISSING_MANIFESTS = 40
@@ -100,8 +101,18 @@ def single_arch_platform(name):
     return DEFAULT_PLATFORM
 
 
+@functools.lru_cache(maxsize=4096)
+def _day(days_since_epoch):
+    return (EPOCH + timedelta(days=days_since_epoch)).strftime("%Y-%m-%d")
+
+
 def _rfc3339(moment, nanos):
-    return moment.isoformat(timespec="seconds")[:19] + f".{nanos:09d}Z"
+    # Formatting a datetime costs microseconds, and a config has a dozen times: the date
+    # part of each day is formatted once.
+    seconds = int((moment - EPOCH).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{_day(days)}T{hours:02d}:{rest // 60:02d}:{rest % 60:02d}.{nanos:09d}Z"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -202,7 +213,7 @@ def platform_manifest_bytes(name, tag, platform, manifest_type, anchor):
     config_type = OCI_CONFIG if manifest_type == OCI_MANIFEST else DOCKER_CONFIG
     layers = []
     for i in range(2 + n % 5):
-        size = 32 + _number("size", *key, i) % 60_000_000
+        size = 32 + (n >> (8 + 26 * i)) % 60_000_000
         layers.append(
             {"mediaType": layer_type, "size": size, "digest": digest_of(repr((key, i)).encode())}
         )
