@@ -82,7 +82,7 @@ def per_mille(digest, salt):
 
 def is_missing_manifest(digest):
     """Whether the registry lost this per-platform manifest (a 404 on every request)."""
-    return per_mille(digest, "manifest") < MISSING_MANIFESTS
+    return per_mille(digest, "lost") < MISSING_MANIFESTS
 
 
 def is_missing_config(digest):

@@ -134,7 +134,7 @@ def test_every_manifest_and_config_the_api_names_is_served_with_that_digest(emul
                 served["config"] += 1
     print(f"served {served}, missing {missing}")
     assert served["manifest"] and served["config"] > 100
-    assert missing["manifest"] or missing["config"]
+    assert missing["manifest"] and missing["config"] and missing["no platform"]
 
 
 def test_seeded_configs_carry_dates_platforms_and_history_that_match_the_layers():
