@@ -129,6 +129,15 @@ def cluster(emulator):
 
 
 @pytest.fixture
+def registry_cluster(cluster, emulator):
+    """The `cluster`, its registry pointed at the emulator's registry v2 API (plain
+    host:port, read as http:// because the emulator's API is plain HTTP on this machine)."""
+    cluster.registry = emulator.registry_host
+    cluster.save(update_fields=["registry"])
+    return cluster
+
+
+@pytest.fixture
 def connect(emulator, cluster):
     """connect(user, "operator") stores an ID token of that emulator user for `user`."""
     from imgdash.clusters.services import save_credential

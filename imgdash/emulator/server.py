@@ -164,6 +164,7 @@ class EmulatorServer:
         """The OpenID provider's ClientRegistry (register(), get())."""
         return self.app.oidc.clients
 
+    @property
     def registry_url(self):
         """scheme://host:port of the registry v2 API (start with registry_port set)."""
         if self._registry is None:
