@@ -69,12 +69,18 @@ def _empty_cache():
 # --- The Image Manager emulator -----------------------------------------------------------
 
 
+# The end of the two years the seeded images' created dates are spread over: fixed, so a
+# test sees the same dates every day.
+SEED_ANCHOR = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
 def emulator_server():
-    """One Image Manager emulator over a real socket for the whole run, seeded small."""
+    """One Image Manager emulator over a real socket for the whole run, seeded small, with
+    its registry v2 API on a port of its own (`registry_url`)."""
     from imgdash.emulator.server import EmulatorServer
 
-    server = EmulatorServer(repos=60, seed=7, control=True)
+    server = EmulatorServer(repos=60, seed=7, control=True, registry_port=0, anchor=SEED_ANCHOR)
     server.start()
     yield server
     server.stop()
@@ -120,6 +126,15 @@ def cluster(emulator):
     from imgdash.clusters.models import Cluster
 
     return Cluster.objects.create(name="Emulator", slug="emu", api_url=emulator.api_url)
+
+
+@pytest.fixture
+def registry_cluster(cluster, emulator):
+    """The `cluster`, its registry pointed at the emulator's registry v2 API (plain
+    host:port, read as http:// because the emulator's API is plain HTTP on this machine)."""
+    cluster.registry = emulator.registry_host
+    cluster.save(update_fields=["registry"])
+    return cluster
 
 
 @pytest.fixture

@@ -18,5 +18,7 @@ Modules: app (the WSGI application), responses (its answers), control (the `/_em
 endpoint), server (sockets, threads, TLS), connection (one HTTP connection, wire-level
 faults), state (repositories in memory or a JSON file), seed (deterministic data), users
 (roles and RBAC rules), tokens (JWTs), oidc (the OpenID provider), oidc_clients (its
-clients, codes and tokens), oidc_pages (its login page), faults, requestlog, tls, cli.
+clients, codes and tokens), oidc_pages (its login page), faults, requestlog, tls, cli;
+registry (the registry v2 API on its own port, `registry_port`) and images (the config
+blobs and per-platform manifests it serves, rebuilt from the seeded data).
 """

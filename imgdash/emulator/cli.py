@@ -2,6 +2,7 @@
 `python -m imgdash.emulator` (the latter needs no Django at all)."""
 
 import argparse
+import datetime
 import json
 import logging
 import signal
@@ -22,6 +23,21 @@ def add_arguments(parser):
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT}; 0 picks a free one)"
+    )
+    parser.add_argument(
+        "--registry-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also serve the registry v2 API on PORT (0 picks a free one); off by default",
+    )
+    parser.add_argument(
+        "--anchor",
+        type=_anchor,
+        default=None,
+        metavar="DATE",
+        help="the seeded images were built in the two years before DATE (YYYY-MM-DD, UTC; "
+        "default today; a state file keeps the one it was seeded with)",
     )
     parser.add_argument("--repos", type=int, default=200, help="repositories to seed (200)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the generated data (1)")
@@ -86,6 +102,14 @@ def add_arguments(parser):
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
 
 
+def _anchor(value):
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.UTC)
+
+
 def parse_faults(values):
     """Fault objects from --fault JSON strings; ValueError with a readable message."""
     faults = []
@@ -128,6 +152,8 @@ def build_server(options):
             "oidc_registration_secret", DEFAULT_REGISTRATION_SECRET
         ),
         public_url=options.get("public_url"),
+        registry_port=options.get("registry_port"),
+        anchor=options.get("anchor"),
     )
 
 
@@ -142,6 +168,9 @@ def describe(server):
     for client in server.oidc_clients:
         uris = ", ".join(client.redirect_uris)
         lines.append(f"  OpenID client:  {client.client_id} (redirect URIs: {uris})")
+    if server.registry_port is not None:
+        lines.append(f"  Registry (v2):  {server.registry_url}")
+        lines.append(f"  Built before:   {server.anchor:%Y-%m-%d} (created dates: two years)")
     if server.ca_file:
         lines.append(f"  CA file:        {server.ca_file}")
     lines.append(f"  State:          {server.state_file or 'in memory'}")

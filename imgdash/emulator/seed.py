@@ -13,6 +13,8 @@ hundred megabytes, sharing base layers as real images do.
 import base64
 import random
 
+from . import images
+
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
 MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -249,8 +251,9 @@ BASE_IMAGES = [
 
 
 class _Seeder:
-    def __init__(self, seed):
+    def __init__(self, seed, anchor):
         self.rng = random.Random(seed)
+        self.anchor = anchor
         self.names = set()
         # Base layers shared by many repositories, as pulled-from images are in real life.
         self.bases = []
@@ -350,37 +353,44 @@ class _Seeder:
         fresh = [self.layer(self.layer_size(), media_type) for _ in range(changed)]
         return layers[: len(layers) - changed] + fresh
 
-    def config(self, media_type):
-        return {
-            "mediaType": media_type,
-            "size": self.rng.randint(1_100, 16_000),
-            "digest": self.digest(),
-        }
+    def config(self, media_type, name, tag, layers):
+        # The draws the config's size and digest once took, so the rest of the data stays.
+        self.rng.randint(1_100, 16_000)
+        self.digest()
+        platform = images.single_arch_platform(name)
+        digests = [layer["digest"] for layer in layers]
+        blob = images.config_bytes(name, tag, platform, digests, self.anchor)
+        return {"mediaType": media_type, "size": len(blob), "digest": images.digest_of(blob)}
 
-    def image_tags(self, tag_names, manifest_type, config_type, layer_type):
+    def image_tags(self, name, tag_names, manifest_type, config_type, layer_type):
         tags = []
         layers = self.image_layers(layer_type)
         for tag in tag_names:
             manifest = {"schemaVersion": 2, "mediaType": manifest_type}
-            manifest["config"] = self.config(config_type)
+            manifest["config"] = self.config(config_type, name, tag, layers)
             manifest["layers"] = layers
             tags.append({"name": tag, "manifest": manifest})
             layers = self.next_layers(layers, layer_type)
         return tags
 
-    def index_tags(self, tag_names, manifest_type, entry_type):
+    def index_tags(self, name, tag_names, manifest_type, entry_type):
         platforms = [p for p, share in PLATFORMS if self.rng.random() < share]
         tags = []
         for tag in tag_names:
-            entries = [
-                {
-                    "mediaType": entry_type,
-                    "size": self.rng.randint(428, 2_900),
-                    "digest": self.digest(),
-                    "platform": platform,
-                }
-                for platform in platforms
-            ]
+            entries = []
+            for index, platform in enumerate(platforms):
+                self.rng.randint(428, 2_900)  # the draws of the old random size and digest
+                self.digest()
+                if images.names_no_platform(name, tag, index):
+                    platform = {}
+                blob, _ = images.platform_manifest_bytes(
+                    name, tag, platform, entry_type, self.anchor
+                )
+                entry = {"mediaType": entry_type, "size": len(blob)}
+                entry["digest"] = images.digest_of(blob)
+                if platform:
+                    entry["platform"] = platform
+                entries.append(entry)
             manifest = {"schemaVersion": 2, "mediaType": manifest_type, "manifests": entries}
             tags.append({"name": tag, "manifest": manifest})
         return tags
@@ -443,13 +453,13 @@ class _Seeder:
         self.names.add(name)
         tag_names = self.tag_names(tag_count or self.tag_count())
         if kind == "schema2":
-            tags = self.image_tags(tag_names, SCHEMA2, DOCKER_CONFIG, DOCKER_LAYER)
+            tags = self.image_tags(name, tag_names, SCHEMA2, DOCKER_CONFIG, DOCKER_LAYER)
         elif kind == "oci":
-            tags = self.image_tags(tag_names, OCI_MANIFEST, OCI_CONFIG, OCI_LAYER)
+            tags = self.image_tags(name, tag_names, OCI_MANIFEST, OCI_CONFIG, OCI_LAYER)
         elif kind == "list":
-            tags = self.index_tags(tag_names, MANIFEST_LIST, SCHEMA2)
+            tags = self.index_tags(name, tag_names, MANIFEST_LIST, SCHEMA2)
         elif kind == "oci-index":
-            tags = self.index_tags(tag_names, OCI_INDEX, OCI_MANIFEST)
+            tags = self.index_tags(name, tag_names, OCI_INDEX, OCI_MANIFEST)
         elif kind == "schema1":
             tags = self.schema1_tags(name, tag_names)
         elif kind == "empty":
@@ -468,9 +478,11 @@ class _Seeder:
         return self.repository(self.draw_name(namespace), scope, kind)
 
 
-def generate_repositories(count, seed=1):
-    """`count` repositories, the same ones for the same seed, in the order they were drawn."""
-    seeder = _Seeder(seed)
+def generate_repositories(count, seed=1, anchor=None):
+    """`count` repositories, the same ones for the same seed and anchor, in the order they
+    were drawn. `anchor` (an aware datetime, default today 00:00 UTC) is the end of the two
+    years the images' created dates are spread over (see images.py)."""
+    seeder = _Seeder(seed, anchor or images.default_anchor())
     repositories = []
     for name, scope, kind, tag_count in SHOWCASE[:count]:
         repositories.append(seeder.repository(name, scope, kind, tag_count))

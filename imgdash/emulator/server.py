@@ -21,8 +21,10 @@ from pathlib import Path
 from .app import API, ImageManagerApp
 from .connection import HTTPServer
 from .faults import FaultSet
+from .images import default_anchor
 from .oidc import DEFAULT_REGISTRATION_SECRET, OP_PATH
 from .oidc_clients import Client, client_from_metadata
+from .registry import RegistryApp
 from .requestlog import RequestLog
 from .seed import generate_repositories
 from .state import RepositoryStore
@@ -43,7 +45,10 @@ class EmulatorServer:
     ID tokens in seconds. control: serve the `/_emulator/` control endpoint. users: mapping
     username -> {"password", "roles"} replacing the default users. faults: fault specs
     active from the start. log_requests: log one line per request to
-    `imgdash.emulator.access`.
+    `imgdash.emulator.access`. registry_port: also serve the registry v2 API on this port
+    (0 picks a free one; None, the default, serves none), over the same repositories,
+    tokens, faults and request log. anchor: the aware datetime the seeded images' created
+    dates end at (default today 00:00 UTC; a state file keeps its own).
 
     The OpenID provider (`oidc_url`): oidc_clients, clients registered from the start
     (RFC 7591 metadata dicts: client_id, client_secret, redirect_uris,
@@ -71,9 +76,12 @@ class EmulatorServer:
         oidc_clients=(),
         oidc_registration_secret=DEFAULT_REGISTRATION_SECRET,
         public_url=None,
+        registry_port=None,
+        anchor=None,
     ):
         self.host = host
         self.port = port
+        self.registry_port = registry_port
         self.seed = seed
         self.tls = tls
         self.tls_dir = Path(tls_dir) if tls_dir else None
@@ -96,10 +104,18 @@ class EmulatorServer:
 
         if self.state_file and self.state_file.exists():
             self.repositories = RepositoryStore.load(self.state_file)
+            if self.repositories.anchor is None:
+                # Saved before the registry existed: its config digests match no blob the
+                # registry can rebuild, so those answer 404 (as after garbage collection).
+                self.repositories.anchor = anchor or default_anchor()
         else:
-            self.repositories = RepositoryStore(generate_repositories(repos, seed), self.state_file)
+            anchor = anchor or default_anchor()
+            self.repositories = RepositoryStore(
+                generate_repositories(repos, seed, anchor), self.state_file, anchor
+            )
             if self.state_file:
                 self.repositories.save()
+        self.anchor = self.repositories.anchor
         self._pristine = self.repositories.snapshot()
 
         self.faults = FaultSet(faults)
@@ -117,10 +133,12 @@ class EmulatorServer:
             oidc_clients=clients,
             registration_secret=oidc_registration_secret,
         )
+        self.registry_app = None  # made on start(), when the API's URL is known
         self.tls_files = None
         self._temp_tls_dir = None
         self._httpd = None
         self._thread = None
+        self._registry = None
 
     # -- what clients need ---------------------------------------------------------------
 
@@ -145,6 +163,19 @@ class EmulatorServer:
     def oidc_clients(self):
         """The OpenID provider's ClientRegistry (register(), get())."""
         return self.app.oidc.clients
+
+    @property
+    def registry_url(self):
+        """scheme://host:port of the registry v2 API (start with registry_port set)."""
+        if self._registry is None:
+            raise RuntimeError("the registry is not running: start with registry_port")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.registry_port}"
+
+    @property
+    def registry_host(self):
+        """host:port of the registry, as a cluster record names it."""
+        return self.registry_url.split("://", 1)[1]
 
     @property
     def ca_file(self):
@@ -181,11 +212,19 @@ class EmulatorServer:
             daemon=True,
         )
         self._thread.start()
+        if self.registry_port is not None:
+            self.registry_app = RegistryApp(
+                self.repositories, self.tokens, self.api_url, self.anchor
+            )
+            self._registry = _RegistryServer(self, context)
         return self
 
     def stop(self):
         if self._httpd is None:
             return
+        if self._registry is not None:
+            self._registry.stop()
+            self._registry = None
         self._httpd.shutdown()
         self._httpd.server_close()
         self._httpd.close_connections()
@@ -252,3 +291,34 @@ class EmulatorServer:
     def __repr__(self):
         where = self.url if self._httpd else "not running"
         return f"<EmulatorServer {where}, {len(self.repositories)} repositories>"
+
+
+class _RegistryServer:
+    """The registry on its own port: what connection.py needs of an emulator, with the
+    registry app in place of the API (and no control endpoint)."""
+
+    control = False
+
+    def __init__(self, emulator, context):
+        self.emulator = emulator
+        self.app = emulator.registry_app
+        self.faults = emulator.faults
+        self.requests = emulator.requests
+        self.host = emulator.host
+        self.log_requests = emulator.log_requests
+        self.handling = emulator.handling
+        self._httpd = HTTPServer((emulator.host, emulator.registry_port), self, context)
+        emulator.registry_port = self._httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"registry-emulator-{emulator.registry_port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self):
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._httpd.close_connections()
+        self._thread.join(timeout=5)

@@ -11,6 +11,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -63,8 +64,11 @@ class Record(NamedTuple):
 class RepositoryStore:
     """Thread-safe repositories by name, in insertion order (the API's order is unspecified)."""
 
-    def __init__(self, repositories=(), state_file=None):
+    def __init__(self, repositories=(), state_file=None, anchor=None):
         self._lock = threading.RLock()
+        # The seed's anchor date (see images.py), kept with the state: the registry's
+        # blobs are rebuilt from it.
+        self.anchor = anchor
         self._records = {}
         for repository in repositories:
             record = Record.from_dict(repository)
@@ -189,7 +193,9 @@ class RepositoryStore:
         try:
             data = orjson.loads(path.read_bytes())
             repositories = data["repositories"]
-            store = cls(repositories, state_file=path)
+            anchor = data.get("anchor")
+            anchor = datetime.fromisoformat(anchor) if isinstance(anchor, str) else None
+            store = cls(repositories, state_file=path, anchor=anchor)
         except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise StateFileError(f"cannot use state file {path}: {exc}") from exc
         return store
@@ -201,6 +207,8 @@ class RepositoryStore:
         path = self.state_file
         with self._lock:
             body = self.list_body()
+        if self.anchor is not None:
+            body = b'{"anchor":' + orjson.dumps(self.anchor.isoformat()) + b"," + body[1:]
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -50,6 +50,8 @@ class Answer:
     attempts: int = 1
     # This client's token, to redact from excerpts (a session.Secrets, hidden from repr).
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The answer's headers, by lower-case name (the registry's digest travels in one).
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def what(self) -> str:

@@ -39,8 +39,13 @@ OIDC_TOKEN = "redeem the sign-in"  # noqa: S105 - an operation name
 OIDC_REFRESH = "renew the token"
 OIDC_KEYS = "read the sign-in provider's keys"
 OIDC_SIGN_IN = "sign in with the cluster"
+# The registry v2 API (registry.py).
+READ_MANIFEST = "read manifest"
+READ_IMAGE_CONFIG = "read image config"
+READ_TAG_DIGEST = "read tag digest"
+DELETE_MANIFEST = "delete manifest"
 
-MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, SIGN_IN})
+MUTATIONS = frozenset({SET_SCOPE, DELETE_REPOSITORY, DELETE_MANIFEST, SIGN_IN})
 
 EXCERPT_LIMIT = 200
 
@@ -56,6 +61,10 @@ def describe(operation: str, repository: str | None = None) -> str:
         SET_SCOPE: f"change the scope of {target}",
         DELETE_REPOSITORY: f"delete {target}",
         SIGN_IN: "sign in",
+        READ_MANIFEST: f"read a manifest of {target} from the registry",
+        READ_IMAGE_CONFIG: f"read an image config of {target} from the registry",
+        READ_TAG_DIGEST: f"read a tag's digest of {target} from the registry",
+        DELETE_MANIFEST: f"delete a manifest of {target} from the registry",
     }.get(operation, operation or "call the Image Manager API")
 
 

@@ -329,7 +329,12 @@ class ClusterTransport:
             on_received = None  # an error page is no progress
         # The body sits only in the answer, whose repr hides it: it may echo secrets.
         answer = Answer(
-            call.operation, call.repository, status, _media_type(response), secrets=self._secrets()
+            call.operation,
+            call.repository,
+            status,
+            _media_type(response),
+            secrets=self._secrets(),
+            headers={name.lower(): value for name, value in response.headers.items()},
         )
         try:
             for chunk in response.iter_content(chunk_size=_CHUNK):

@@ -179,3 +179,40 @@ def test_a_bad_openid_client_is_refused_before_starting():
 
     assert result.returncode == 2
     assert "redirect_uris" in result.stderr
+
+
+def test_the_command_serves_the_registry_on_its_own_port():
+    process, output = start(
+        "manage.py",
+        "imagemanager_emulator",
+        "--port",
+        "0",
+        "--registry-port",
+        "0",
+        "--anchor",
+        "2025-06-01",
+        "--repos",
+        "7",
+        "--quiet",
+    )
+    try:
+        registry = re.search(r"Registry \(v2\):\s+(\S+)", output).group(1)
+        api_url = re.search(r"API:\s+(\S+)", output).group(1)
+        assert "Built before:   2025-06-01" in output
+        answer = requests.get(registry + "/v2/", timeout=5)
+        assert answer.status_code == 401
+        assert f'realm="{api_url}/auth/token"' in answer.headers["WWW-Authenticate"]
+    finally:
+        assert stop(process, signal.SIGINT) == 0
+
+
+def test_a_bad_anchor_is_refused():
+    result = subprocess.run(
+        [sys.executable, "-m", "imgdash.emulator", "--anchor", "last tuesday"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "is not a date" in result.stderr

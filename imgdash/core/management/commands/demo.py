@@ -82,6 +82,7 @@ class Command(BaseCommand):
             seed=1,
             state_file=str(state_file),
             oidc_clients=[demo_oidc_client(addrport)],
+            registry_port=0,
         ).start()
         worker = None
         try:
@@ -128,7 +129,9 @@ class Command(BaseCommand):
                     "api_url": emulator.api_url,
                     "verify_tls": True,
                     "ca_pem": "",
-                    "registry": "mycluster.icp:8500",
+                    # Plain host:port, as docker commands show it; on this machine, with a
+                    # plain-HTTP API, the registry client reads it as http://.
+                    "registry": emulator.registry_host,
                 },
             )
         return cluster
@@ -180,6 +183,7 @@ class Command(BaseCommand):
         write(self.style.SUCCESS("imgdash demo — against the embedded Image Manager emulator"))
         write(f"  Dashboard: http://{addrport}/")
         write(f"  Emulator:  {emulator.api_url}")
+        write(f"  Registry:  {emulator.registry_url}")
         if worker is not None:
             write(f"  Worker:    manage.py db_worker, process {worker.pid} (runs bulk deletes)")
         write("  Sign in as:")
