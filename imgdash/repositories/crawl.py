@@ -42,8 +42,9 @@ from imgdash.repositories import facts as store
 # After this many repositories in a row whose registry failed, the crawl stops (resumable):
 # a registry that is down is not asked 10,000 times.
 FAILURES_IN_A_ROW = 10
-# Newly stored facts are announced to the list pages at most this often.
-ANNOUNCE_EVERY = 1.0
+# Newly stored facts are announced to the list pages at most this often: each announcement
+# makes every process read the store's dates again at its next list page.
+ANNOUNCE_EVERY = 10.0
 
 
 class Pacer:
