@@ -433,6 +433,18 @@ if REGISTRY_CONCURRENCY > 16:
 # A digest the registry answered 404 for is asked again after this many seconds (garbage
 # collection removes blobs for good, but a push in progress may not have uploaded it yet).
 REGISTRY_MISSING_RETRY = envint("IMGDASH_REGISTRY_MISSING_RETRY", 86400, minimum=0)
+# A registry crawl (the job and `manage.py crawl_registry`) sends at most this many requests
+# per second to one cluster (its Image Manager API and its registry together).
+try:
+    REGISTRY_CRAWL_RATE = float(os.environ.get("IMGDASH_CRAWL_RATE") or 5)
+except ValueError:
+    raise ImproperlyConfigured(
+        "IMGDASH_CRAWL_RATE must be a number of requests per second"
+    ) from None
+if not 0.1 <= REGISTRY_CRAWL_RATE <= 100:
+    raise ImproperlyConfigured(
+        f"IMGDASH_CRAWL_RATE must be 0.1 to 100 requests per second, not {REGISTRY_CRAWL_RATE}"
+    )
 # The list page waits this many seconds for a list being fetched before it answers with a
 # progress view instead (the fetch goes on in the background): a small registry still shows
 # its list at once, a large one never holds a page.

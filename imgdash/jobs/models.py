@@ -34,6 +34,10 @@ ITEM_FAILED = "failed"
 UNKNOWN = "unknown"
 GONE = "gone"
 NOT_ATTEMPTED = "not_attempted"
+# A registry crawl's repositories: facts read, all known already, some missing (404).
+CRAWLED = "crawled"
+KNOWN = "known"
+MISSING = "missing"
 ITEM_STATES = {
     PENDING: "waiting",
     SENDING: "sending…",
@@ -43,11 +47,16 @@ ITEM_STATES = {
     ITEM_FAILED: "failed",
     UNKNOWN: "outcome unknown",
     NOT_ATTEMPTED: "not attempted",
+    CRAWLED: "read",
+    KNOWN: "already known",
+    MISSING: "partly missing in the registry",
 }
 # Items whose request has been answered (or is known never to be sent).
-SETTLED = (DELETED, GONE, REFUSED, ITEM_FAILED, UNKNOWN, NOT_ATTEMPTED)
+SETTLED = (DELETED, GONE, REFUSED, ITEM_FAILED, UNKNOWN, NOT_ATTEMPTED, CRAWLED, KNOWN, MISSING)
 
-KINDS = {"bulk_delete": "Bulk delete"}
+BULK_DELETE = "bulk_delete"
+REGISTRY_CRAWL = "registry_crawl"
+KINDS = {BULK_DELETE: "Bulk delete", REGISTRY_CRAWL: "Registry crawl"}
 
 
 class Job(models.Model):
@@ -74,6 +83,10 @@ class Job(models.Model):
     # Each enqueue (the first and every resume) is a new run; a worker acts only for its run.
     run = models.PositiveIntegerField(default=1)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Requests sent upstream, and of their answers how many were 404 (a registry crawl's
+    # progress: items alone do not say how much it asked).
+    requests = models.PositiveIntegerField(default=0)
+    missing = models.PositiveIntegerField(default=0)
     # The asking request's facts, so rows the worker logs name the same client and request.
     ip = models.CharField(max_length=45, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)

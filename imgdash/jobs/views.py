@@ -11,10 +11,25 @@ from django.views.decorators.vary import vary_on_headers
 from imgdash.accounts.roles import OPERATOR, is_admin, role_required
 from imgdash.clusters.decorators import RECONNECT_TAG, connect_url
 from imgdash.clusters.services import NeedsConnection, user_client
-from imgdash.jobs.models import FINISHED, ITEM_STATES, QUEUED, RUNNING, SETTLED, Job
-from imgdash.jobs.services import RESUMABLE, cancel_job, notice_interrupted, resume_job
+from imgdash.jobs.models import (
+    FINISHED,
+    ITEM_STATES,
+    QUEUED,
+    REGISTRY_CRAWL,
+    RUNNING,
+    SETTLED,
+    Job,
+)
+from imgdash.jobs.services import (
+    RESUMABLE,
+    cancel_job,
+    finish_summary,
+    notice_interrupted,
+    resume_job,
+)
 
 LIST_LIMIT = 200
+CRAWL_PROBLEMS = ("failed", "missing", "gone", "unknown")
 MAX_ID = 2**63 - 1
 
 
@@ -101,6 +116,11 @@ def job_detail(request, job_id):
         "result_summary": result_summary(counts),
         "nav_section": "jobs",
     }
+    if job.kind == REGISTRY_CRAWL:
+        context["crawl_summary"] = finish_summary(job)[0]
+        # Thousands of repositories: only those that need a look, a page's worth.
+        context["items"] = context["items"].filter(state__in=CRAWL_PROBLEMS)[:LIST_LIMIT]
+        context["result_summary"] = context["crawl_summary"] + "."
     # The last poll (the job finished) also swaps the buttons, outside the polled part, once.
     context["oob"] = bool(request.htmx) and context["finished"]
     return render(request, _fragment_or_page(request, "jobs/detail.html", "progress"), context)

@@ -7,6 +7,7 @@ class RepositoriesConfig(AppConfig):
 
     def ready(self):
         from imgdash.jobs import kinds
-        from imgdash.repositories import signals, tasks  # noqa: F401
+        from imgdash.repositories import crawl, signals, tasks  # noqa: F401
 
         kinds.register("bulk_delete", tasks.bulk_delete)
+        kinds.register("registry_crawl", crawl.registry_crawl)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from imgdash.imagemanager import SIZE_UNKNOWN
-from imgdash.repositories import search
+from imgdash.repositories import built, search
 
 # Bounds that keep every figure meaningful; beyond them the form says what it accepts.
 MAX_TAGS = 1_000_000
@@ -85,13 +85,13 @@ def parse_rules(params):
     )
 
 
-def built_dates(snapshot):
-    """{repository name: its newest tag's build date (aware UTC datetime)} for this index copy.
-
-    The hook the "not built for N days" rule reads. Build dates come from the registry crawl;
-    until it has filled them for this copy, nothing is known and the rule picks nothing.
+def built_dates(cluster, snapshot):
+    """(stamp, {repository name: its newest tag's build date}) for this index copy: what the
+    "not built for N days" rule reads. The dates come from the registry-facts store (filled
+    by repository pages and the registry crawl); `stamp` changes whenever the store does.
     """
-    return {}
+    dates = built.built_dates(cluster, snapshot.entries, snapshot.derived)
+    return dates.stamp, dates.by_name
 
 
 @dataclass

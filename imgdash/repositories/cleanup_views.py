@@ -4,6 +4,8 @@ It only reads the user's cached index; deleting is the list's confirmed bulk del
 (write_views.bulk_delete), which this page's form posts to, so there is one delete path.
 """
 
+import time
+
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -55,15 +57,16 @@ def cleanup_candidates(request, cluster, client):
         return upstream_error_response(request, template, context, error)
     context["fetch"] = fetch
     if snapshot is not None:
-        context.update(_dry_run(request, snapshot, rules, sort_key, descending))
+        context.update(_dry_run(request, cluster, snapshot, rules, sort_key, descending))
     return render(request, template, context, status=400 if rules.problems else 200)
 
 
-def _dry_run(request, snapshot, rules, sort_key, descending):
-    dates = cleanup.built_dates(snapshot)
-    # Kept beside the index copy, so paging and sorting thousands of candidates picks once.
+def _dry_run(request, cluster, snapshot, rules, sort_key, descending):
+    stamp, dates = cleanup.built_dates(cluster, snapshot)
+    # Kept beside the index copy, so paging and sorting thousands of candidates picks once
+    # (per state of the build dates, and per hour, as "not built for N days" ages).
     found = snapshot.derived.get(
-        ("cleanup", rules.key, len(dates)),
+        ("cleanup", rules.key, stamp, int(time.time() // 3600)),
         lambda: cleanup.pick(snapshot.entries, rules, dates),
     )
     ordered = found.entries

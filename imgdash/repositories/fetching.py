@@ -15,6 +15,7 @@ from django.conf import settings
 
 from imgdash.imagemanager import ImageManagerError, NotFound
 from imgdash.imagemanager.imagefacts import MissingBlob
+from imgdash.repositories import built
 from imgdash.repositories import facts as store
 
 logger = logging.getLogger("imgdash.repositories")
@@ -82,14 +83,14 @@ def _fetch(cluster, registry, name, wanted, ends):
     running = {}
 
     def submit(what, digest):
-        call = registry.platform_manifest if what == store.MANIFEST else registry.image_config
-        running[pool.submit(call, name, digest)] = (what, digest)
+        running[pool.submit(registry_call(registry, what), name, digest)] = (what, digest)
 
     for digest in wanted.manifests_to_fetch:
         submit(store.MANIFEST, digest)
     for digest in wanted.configs_to_fetch:
         submit(store.CONFIG, digest)
     asked = set(wanted.configs_to_fetch)
+    stored = 0
     try:
         while running and outcome.error is None:
             remaining = ends - time.monotonic()
@@ -99,30 +100,55 @@ def _fetch(cluster, registry, name, wanted, ends):
             for future in done:
                 what, digest = running.pop(future)
                 try:
-                    result = future.result()
-                except NotFound:
-                    store.store_missing(cluster, MissingBlob(digest, what))
-                    continue
+                    result = store_answer(cluster, what, digest, future.result)
                 except ImageManagerError as error:
                     outcome.error = outcome.error or error
                     continue
-                outcome.fetched += 1
-                if what == store.CONFIG:
-                    store.store_config(result)
-                    continue
-                store.store_manifest(result)
-                config = result.config_digest
-                if store.is_digest(config) and config not in asked:
-                    asked.add(config)
-                    if not store.config_is_stored(config):
-                        submit(store.CONFIG, config)
+                stored += 1
+                outcome.fetched += result is not None
+                config = config_to_follow(result, asked)
+                if config:
+                    submit(store.CONFIG, config)
         outcome.timed_out = bool(running) and outcome.error is None
     finally:
         # Calls still running end at their own call deadline; their answers are not waited for.
         pool.shutdown(wait=False, cancel_futures=True)
+        if stored:
+            built.facts_changed()
     if outcome.error is not None:
         logger.info("Registry facts for %s on %s: %r", name, cluster.slug, outcome.error)
     return outcome
+
+
+def registry_call(registry, what):
+    """The registry client's method that fetches a digest of kind `what`."""
+    return registry.platform_manifest if what == store.MANIFEST else registry.image_config
+
+
+def store_answer(cluster, what, digest, answer):
+    """Store what `answer()` (a registry call, or its future's result) returns for `digest`:
+    the facts, or on 404 that the registry lacks it. Returns the facts, or None when missing;
+    other errors are raised. Called in the thread that writes rows."""
+    try:
+        result = answer()
+    except NotFound:
+        store.store_missing(cluster, MissingBlob(digest, what))
+        return None
+    if what == store.CONFIG:
+        store.store_config(result)
+    else:
+        store.store_manifest(result)
+    return result
+
+
+def config_to_follow(result, asked):
+    """The config digest a just-stored platform manifest names, when it is still to fetch
+    (not asked for yet, not stored); it is added to `asked`."""
+    config = getattr(result, "config_digest", "")
+    if not store.is_digest(config) or config in asked:
+        return ""
+    asked.add(config)
+    return "" if store.config_is_stored(config) else config
 
 
 def registry_note(cluster, outcome, complete):

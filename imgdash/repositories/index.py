@@ -91,6 +91,9 @@ class Entry(NamedTuple):
     # The tag names as pushed, joined like tags_text, when any has upper-case letters (rare):
     # what the list shows of a matching tag is its real name, not the lower-cased copy.
     tags_as_pushed: str | None = None
+    # The listing.digest_prefixes of its tags' config digests (single-arch) and platform
+    # manifest digests (lists): what its "last built" date is looked up by (built.py).
+    digests: bytes = b""
 
     @property
     def namespace(self):
@@ -151,6 +154,7 @@ def entry_for(summary):
         linkable=is_valid_repository_name(summary.name),
         size_state=summary.size_state,
         tags_as_pushed=tags if tags != lowered else None,
+        digests=summary.digests,
     )
 
 
@@ -159,8 +163,8 @@ def _key(user, cluster):
 
 
 def index_key(user_id, cluster_id):
-    # v4: the copy carries its version stamp; a copy in an older shape is never read.
-    return f"repoindex:v4:{cluster_id}:{user_id}"
+    # v5: entries carry digest prefixes; a copy in an older shape is never read.
+    return f"repoindex:v5:{cluster_id}:{user_id}"
 
 
 def credential_tag(credential):

@@ -1,9 +1,13 @@
 """Search, filter, sort and page the repository index (all in memory, on the cached rows)."""
 
+import re
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from operator import attrgetter
 
 from django.core.paginator import Paginator
+from django.utils import timezone
 
 from imgdash.imagemanager import SCOPES, SIZE_AT_LEAST, SIZE_EXACT, SIZE_UNKNOWN
 
@@ -12,9 +16,14 @@ SORTS = {
     "namespace": lambda e: (e.namespace, e.name),
     "tags": attrgetter("tag_count", "name"),
     "size": attrgetter("size", "name"),
+    "built": attrgetter("name"),  # by date: sort_entries, with the copy's BuiltDates
 }
 # Keys whose header sorts largest first on its first click: the biggest is what one looks for.
-DESCENDING_FIRST = ("tags", "size")
+DESCENDING_FIRST = ("tags", "size", "built")
+# built:<30d, built:>180d; m is 30 days, y 365.
+AGE_UNITS = {"d": 1, "w": 7, "m": 30, "y": 365}
+_AGE = re.compile(r"([<>])(\d{1,5})([dwmy])", re.ASCII)
+MAX_AGE_DAYS = 100 * 365
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 MAX_QUERY_LENGTH = 500
@@ -30,11 +39,12 @@ class Query:
     namespaces: set = field(default_factory=set)
     scopes: set = field(default_factory=set)
     tags: list = field(default_factory=list)
+    built: list = field(default_factory=list)  # ("<" or ">", days)
     problems: list = field(default_factory=list)
 
     @property
     def empty(self):
-        return not (self.words or self.namespaces or self.scopes or self.tags)
+        return not (self.words or self.namespaces or self.scopes or self.tags or self.built)
 
     @property
     def key(self):
@@ -44,6 +54,7 @@ class Query:
             tuple(sorted(self.scopes)),
             tuple(self.tags),
             tuple(self.words),
+            tuple(self.built),
         )
 
 
@@ -72,6 +83,8 @@ def parse_query(text, namespace="", scope=""):
                 )
         elif sep and key == "tag" and value:
             query.tags.append(value)
+        elif sep and key == "built":
+            _add_age(query, value)
         else:
             query.words.append(token)
     query.words = _strongest(query.words)
@@ -90,17 +103,31 @@ def parse_query(text, namespace="", scope=""):
     return query
 
 
+def _add_age(query, value):
+    match = _AGE.fullmatch(value)
+    days = int(match[2]) * AGE_UNITS[match[3]] if match else None
+    if days is None or days > MAX_AGE_DAYS:
+        query.problems.append(
+            f"built:{value[:40]} is not an age; use built:<30d (built within the last 30 days) "
+            "or built:>180d (not built for more than 180 days), in d, w, m (30 days) or y"
+        )
+        return
+    query.built.append((match[1], days))
+
+
 def _strongest(words):
     """`words` without repeats and without any word that another one contains, in order."""
     unique = list(dict.fromkeys(words))
     return [word for word in unique if not any(word != other and word in other for other in unique)]
 
 
-def search(entries, query, lowered=None):
+def search(entries, query, lowered=None, built=None, now=None):
     """The entries that match `query`: one tight pass per condition, narrowest first.
 
     `lowered` is each entry's (name, namespace) in lower case, in the same order, when the
-    caller keeps them (sorted_matches does); else they are worked out here.
+    caller keeps them (sorted_matches does); else they are worked out here. `built`: the
+    copy's built.BuiltDates, needed when the query has built: terms (a repository without a
+    date matches none).
     """
     if lowered is None:
         lowered = [lowered_names(e) for e in entries]
@@ -115,6 +142,16 @@ def search(entries, query, lowered=None):
         found = [(e, low) for e, low in found if tag in e.tags_text]
     for word in query.words:
         found = [(e, low) for e, low in found if word in e.tags_text or word in low[0]]
+    if query.built:
+        dates = built.by_name if built is not None else {}
+        now = now or timezone.now()
+        cutoffs = [(op, now - timedelta(days=days)) for op, days in query.built]
+        found = [
+            (e, low)
+            for e, low in found
+            if (created := dates.get(e.name)) is not None
+            and all(created >= cut if op == "<" else created < cut for op, cut in cutoffs)
+        ]
     return [e for e, _ in found]
 
 
@@ -122,21 +159,28 @@ def lowered_names(entry):
     return entry.name.lower(), entry.namespace.lower()
 
 
-def sorted_matches(entries, query, key, descending, derived):
+def sorted_matches(entries, query, key, descending, derived, built=None):
     """search() then sort_entries(), remembered in `derived` (the copy's index.Derived).
 
     Each sort order is computed once per copy, and a search filters the sorted rows (which
     keeps their order), so paging through a search or typing the same text again neither
-    searches nor sorts a second time.
+    searches nor sorts a second time. What depends on build dates (`built`, the copy's
+    built.BuiltDates) is remembered per facts version as well.
     """
-    order = derived.get(("order", key, descending), lambda: sort_entries(entries, key, descending))
+    dated = key == "built"
+    order_key = ("order", key, descending) + ((built.stamp,) if dated and built else ())
+    order = derived.get(order_key, lambda: sort_entries(entries, key, descending, built))
     if query.empty:
         return order
     # Lowered once per copy; each searched order only lists them again in its own order. The
     # ids are stable: the copy's tuple holds every entry for as long as `derived` lives.
     by_id = derived.get("lowered", lambda: {id(e): lowered_names(e) for e in entries})
-    lowered = derived.get(("lowered", key, descending), lambda: [by_id[id(e)] for e in order])
-    return derived.get(("found", query.key, key, descending), lambda: search(order, query, lowered))
+    lowered = derived.get((*order_key, "lowered"), lambda: [by_id[id(e)] for e in order])
+    found_key = ("found", query.key, *order_key)
+    if query.built:
+        # A date's age changes with the clock: a filtered search is kept for a minute at most.
+        found_key += (built.stamp if built else "", int(time.time() // 60))
+    return derived.get(found_key, lambda: search(order, query, lowered, built))
 
 
 def namespaces(entries, derived):
@@ -153,10 +197,23 @@ def parse_sort(value):
     return key, descending
 
 
-def sort_entries(entries, key, descending):
+def sort_entries(entries, key, descending, built=None):
     if key == "size":
         return _sort_by_size(entries, descending)
+    if key == "built":
+        return _sort_by_built(entries, descending, built.by_name if built else {})
     return sorted(entries, key=SORTS[key], reverse=descending)
+
+
+def _sort_by_built(entries, descending, dates):
+    """Newest or oldest first, and in both directions the repositories without a known date
+    last, by name (as sizes: unknown is not old)."""
+    known = [e for e in entries if e.name in dates]
+    unknown = [e for e in entries if e.name not in dates]
+    known.sort(key=lambda e: e.name)  # ties by name: sort is stable
+    known.sort(key=lambda e: dates[e.name], reverse=descending)
+    unknown.sort(key=SORTS["name"])
+    return known + unknown
 
 
 def _sort_by_size(entries, descending):

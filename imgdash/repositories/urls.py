@@ -1,6 +1,6 @@
 from django.urls import path
 
-from imgdash.repositories import cleanup_views, views, write_views
+from imgdash.repositories import cleanup_views, crawl_views, views, write_views
 
 app_name = "repositories"
 # Repository names contain slashes and any word; actions hang off a "-" segment, which no
@@ -8,6 +8,7 @@ app_name = "repositories"
 urlpatterns = [
     path("repositories/", views.repository_list, name="list"),
     path("repositories/-/bulk-delete/", write_views.bulk_delete, name="bulk_delete"),
+    path("repositories/-/crawl/", crawl_views.start_crawl, name="crawl"),
     path("repositories/<path:name>/-/scope/", write_views.change_scope, name="scope"),
     path("repositories/<path:name>/-/delete/", write_views.delete_repository, name="delete"),
     path("repositories/<path:name>/-/facts/", views.repository_facts, name="facts"),

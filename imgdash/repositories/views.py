@@ -18,6 +18,7 @@ from imgdash.imagemanager import (
     ImageManagerError,
     is_valid_repository_name,
 )
+from imgdash.repositories import built as built_dates
 from imgdash.repositories import facts, fetching, search
 from imgdash.repositories.index import list_index
 from imgdash.repositories.versions import is_version, newest_first
@@ -129,7 +130,9 @@ def repository_list(request, cluster, client):
             follow["fetch"] = fetch.id
         return redirect(f"{request.path}?{follow.urlencode()}" if follow else request.path)
     if snapshot is not None:
-        context.update(_results(request, snapshot, full_q, namespace, scope, sort_key, descending))
+        context.update(
+            _results(request, cluster, snapshot, full_q, namespace, scope, sort_key, descending)
+        )
     if "#" not in template or polling:  # the namespace filter sits outside the results fragment
         context["namespaces"] = (
             search.namespaces(snapshot.entries, snapshot.derived) if snapshot else []
@@ -141,9 +144,12 @@ def repository_list(request, cluster, client):
     return _replacing_results(response) if polling else response
 
 
-def _results(request, snapshot, full_q, namespace, scope, sort_key, descending):
+def _results(request, cluster, snapshot, full_q, namespace, scope, sort_key, descending):
     query = search.parse_query(full_q, namespace, scope)
-    found = search.sorted_matches(snapshot.entries, query, sort_key, descending, snapshot.derived)
+    built = built_dates.built_dates(cluster, snapshot.entries, snapshot.derived)
+    found = search.sorted_matches(
+        snapshot.entries, query, sort_key, descending, snapshot.derived, built
+    )
     page = search.paginate(
         found,
         search.parse_page(request.GET.get("page")),
@@ -162,6 +168,7 @@ def _results(request, snapshot, full_q, namespace, scope, sort_key, descending):
         "page": page,
         "rows": rows,
         "total": len(snapshot.entries),
+        "built": built,
     }
 
 

@@ -55,6 +55,8 @@ EXPECTED = {
     "repositories:scope": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:delete": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:bulk_delete": {"GET": NO_GET, "POST": OPERATORS},
+    # Starting a registry crawl sends requests as the Operator: GET explains, POST starts.
+    "repositories:crawl": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:docker_token": {"GET": NO_GET, "POST": OPERATORS},
     "audit:log": {"GET": SIGNED_IN, "POST": NO_POST},
     # Everyone signed in has a Jobs page (their own jobs); another's job is a 404 ("+").

@@ -12,8 +12,9 @@ from html import escape  # what django.utils.html.escape does, without its lazy-
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
-from imgdash.core.templatetags.imgdash import size_figure
+from imgdash.core.templatetags.imgdash import size_figure, utc
 from imgdash.imagemanager import visible_text
 
 register = template.Library()
@@ -57,6 +58,7 @@ def repository_row(context, entry, matched, more, url):
         f'<span class="card-label"> tag{tags}</span></td>'
     )
     cells.append(f'<td class="num size">{size_figure(entry.size, entry.size_state)}</td>')
+    cells.append(f'<td class="num col-built">{_built_cell(context, entry)}</td>')
     if can_change:
         delete = ""
         if entry.linkable:
@@ -96,6 +98,21 @@ def _tag_match(matched, more):
         )
     count = len(matched) + more
     return f'<span class="tag-match">tag{"" if count == 1 else "s"}: {tags}</span>'
+
+
+def _built_cell(context, entry):
+    """The newest tag's build date ("3 days ago", the exact UTC time in its title)."""
+    built = context.get("built")
+    created = built.of(entry) if built is not None else None
+    if created is None:
+        return (
+            '<span class="muted" title="No build date known yet: the registry has not been '
+            'read for this repository">unknown</span>'
+        )
+    return (
+        f'<span class="card-label">built </span><time datetime="{created.isoformat()}" '
+        f'title="{escape(utc(created))}">{escape(timesince(created, depth=1))} ago</time>'
+    )
 
 
 def _scope_cell(context, entry, url):
