@@ -48,14 +48,28 @@ def test_a_new_user_signs_in_with_the_cluster_and_lands_on_the_list(
     assert user.cluster_credentials.get().subject == "editor"
 
 
-def test_a_tampered_token_gives_a_clear_refusal(page, provider, emulator, django_user_model):
-    emulator.faults.add(method="POST", path=TOKEN_PATH, id_token="bad_signature", times=1)
+@pytest.mark.parametrize(
+    "fault, says",
+    [
+        ("bad_signature", "not signed by this cluster's provider"),
+        ("expired", "has expired"),
+        ("wrong_audience", "was issued to another application than imgdash"),
+    ],
+)
+def test_a_tampered_expired_or_misaddressed_token_gives_a_clear_refusal(
+    page, provider, emulator, django_user_model, fault, says
+):
+    from imgdash.audit.models import AuditEvent
+
+    emulator.faults.add(method="POST", path=TOKEN_PATH, id_token=fault, times=1)
     log_in_at_the_provider(page, "editor")
 
     expect(page.get_by_role("heading")).to_contain_text("Signing in with Emulator did not work")
-    expect(page.get_by_role("alert")).to_contain_text("not signed by this cluster's provider")
+    expect(page.get_by_role("alert")).to_contain_text(says)
     expect(page.get_by_role("link", name="Sign in with your imgdash account")).to_be_visible()
     assert not django_user_model.objects.exists()
+    failed = AuditEvent.objects.filter(action="auth.sign_in_failed").get()
+    assert says in failed.message
 
 
 def test_signing_out_ends_the_provider_session_too(page, provider, emulator):
