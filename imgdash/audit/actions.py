@@ -25,6 +25,7 @@ ACTIONS = {
     "repository.scope": "Changed repository scope",
     "repository.delete": "Deleted repository",
     "repository.bulk_delete": "Deleted repository (bulk)",
+    "repository.tag_delete": "Deleted tags (one manifest, in the registry)",
     "access.denied": "Refused by imgdash (role)",
     "job.enqueue": "Job queued",
     "job.cancel": "Job cancel requested",

@@ -27,6 +27,7 @@ import orjson
 from . import errors as E
 from . import imageconfigs
 from .answers import Answer
+from .claims import token_claims
 from .errors import (
     ConfigurationError,
     Forbidden,
@@ -138,6 +139,24 @@ class RegistryClient(ClusterTransport):
         transport_options.setdefault("max_response_bytes", DEFAULT_MAX_BLOB_BYTES)
         super().__init__(registry_url, token, **transport_options)
         del token
+
+    def grants(self, name: str, action: str) -> bool:
+        """Whether this client's registry token says it grants ``action`` on ``name``.
+
+        Read from the token's ``access`` claim without verifying it: only to decide what to
+        offer (operation 2 leaves out what the user's role may not do); the registry still
+        has the last word on every call.
+        """
+        token = self._auth._token if self._auth is not None else None
+        access = token_claims(token).get("access")
+        for entry in access if isinstance(access, list) else []:
+            if not isinstance(entry, dict) or entry.get("type") != "repository":
+                continue
+            actions = entry.get("actions")
+            granted = actions if isinstance(actions, list) else []
+            if entry.get("name") == name and (action in granted or "*" in granted):
+                return True
+        return False
 
     def image_config(
         self, name: str, digest: str, layer_sizes: Sequence[int] | None = None

@@ -21,19 +21,24 @@ from imgdash.repositories import facts as store
 logger = logging.getLogger("imgdash.repositories")
 
 
-def registry_client_for(cluster, client, name, *, deadline):
-    """A registry v2 client holding a pull token for repository `name`, or None when this
-    installation has no registry client.
+def registry_client_for(cluster, client, name, *, deadline, delete=False):
+    """A registry v2 client holding a pull token for repository `name` (with `delete`, a
+    token asked for pull and delete), or None when this installation has no registry client.
 
     The token comes from operation 2 with the user's own ID token (`client`), once per
     repository and request; it lives only in the returned client, never in a page or log.
-    The one place the registry module is imported, so imgdash runs without it.
+    Operation 2 grants only what the user's cluster role allows: whether delete came with
+    it is `client.grants(name, "delete")`. The one place the registry module is imported,
+    so imgdash runs without it.
     """
     try:
         registry = importlib.import_module("imgdash.imagemanager.registry")
     except ImportError:
         return None
-    token = client.docker_token(scopes=[registry.pull_scope(name)]).token
+    scopes = [registry.pull_scope(name)]
+    if delete:
+        scopes.append(registry.delete_scope(name))
+    token = client.docker_token(scopes=scopes).token
     return registry.RegistryClient(
         registry.registry_url(cluster.api_url, cluster.registry_host),
         token,

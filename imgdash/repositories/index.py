@@ -285,6 +285,14 @@ def change_scope(user, cluster, name, scope):
     shared_changes.note(cluster.pk, name, scope)
 
 
+def change_tags(user, cluster, repository):
+    """After the user's own tag delete: the repository's row as the cluster now shows it
+    (`repository`, from operation 4), in this user's copy and everyone else's."""
+    entry = entry_for(repository)
+    _update(user, cluster, repository.name, lambda _: entry)
+    shared_changes.note(cluster.pk, repository.name, repository.scope, entry=entry)
+
+
 def _update(user, cluster, name, change):
     owner = _owner(user, cluster)
     stored = _stored(user, cluster, owner)

@@ -1,12 +1,13 @@
-"""Deletes and scope changes every user's list must show at once, not at its next refresh.
+"""Deletes, scope changes and tag deletes every user's list must show at once, not at its
+next refresh.
 
-Each user's index is a copy of what the cluster showed that user's token. A user's own delete
-or scope change updates their own copy in place (index.forget_repository, change_scope); the
-copies of other users on the same cluster would keep the old row until their next refresh
-(IMGDASH_INDEX_TTL), so a teammate could still open a repository that is gone. So each such
-change is also noted in a short per-cluster log in the shared cache, and a copy that was
-fetched before a change noted there has it applied when it is read (index._stored), in every
-worker process and on every instance sharing the cache.
+Each user's index is a copy of what the cluster showed that user's token. A user's own delete,
+scope change or tag delete updates their own copy in place (index.forget_repository,
+change_scope, change_tags); the copies of other users on the same cluster would keep the old
+row until their next refresh (IMGDASH_INDEX_TTL), so a teammate could still open a repository
+that is gone. So each such change is also noted in a short per-cluster log in the shared
+cache, and a copy that was fetched before a change noted there has it applied when it is read
+(index._stored), in every worker process and on every instance sharing the cache.
 
 Applying a change to a copy that does not list the repository does nothing; applying one
 twice changes nothing more. The log keeps the last LIMIT changes younger than MAX_AGE: a copy
@@ -31,14 +32,18 @@ class Change(NamedTuple):
     at: float  # time.time() when the cluster agreed
     name: str
     scope: str | None  # the new scope, or DELETED
+    # The repository's whole new row after a tag delete (its tag count and size changed):
+    # the same for every user who lists it, as it is what the cluster holds.
+    entry: object = None
 
 
 def log_key(cluster_id):
     return f"repochanges:v1:{cluster_id}"
 
 
-def note(cluster_id, name, scope=DELETED):
-    """Note that `name` was deleted (or got `scope`) on the cluster, for every copy to see."""
+def note(cluster_id, name, scope=DELETED, entry=None):
+    """Note that `name` was deleted (or got `scope`, or lost tags and now has the row
+    `entry`) on the cluster, for every copy to see."""
     key = log_key(cluster_id)
     # Read, append and write under a claim, so two changes noted at once both stay. A change
     # that cannot get the claim in time is noted anyway: at worst one is lost, and the copies
@@ -48,7 +53,9 @@ def note(cluster_id, name, scope=DELETED):
         seq, changes = cache.get(key) or (0, ())
         now = time.time()
         kept = [change for change in changes if now - change.at < MAX_AGE][-(LIMIT - 1) :]
-        cache.set(key, (seq + 1, (*kept, Change(seq + 1, now, name, scope))), timeout=MAX_AGE)
+        cache.set(
+            key, (seq + 1, (*kept, Change(seq + 1, now, name, scope, entry))), timeout=MAX_AGE
+        )
     finally:
         if claimed:
             locks.release(key + ":writing")
@@ -69,19 +76,22 @@ def apply(entries, changes, fetched_at, seen):
     pending = {}
     for change in changes:
         if change.seq > seen and change.at > fetched_at:
-            pending[change.name] = change.scope  # the latest change of a name wins
+            pending[change.name] = change  # the latest change of a name wins
     if not pending:
         return entries
     changed = []
     touched = False
     for entry in entries:
         if entry.name in pending:
-            scope = pending[entry.name]
-            if scope is DELETED:
+            change = pending[entry.name]
+            if change.entry is not None:
+                touched = touched or entry != change.entry
+                entry = change.entry
+            elif change.scope is DELETED:
                 touched = True
                 continue
-            if entry.scope != scope:
+            elif entry.scope != change.scope:
                 touched = True
-                entry = entry._replace(scope=scope)
+                entry = entry._replace(scope=change.scope)
         changed.append(entry)
     return tuple(changed) if touched else entries

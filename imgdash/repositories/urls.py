@@ -1,6 +1,12 @@
 from django.urls import path
 
-from imgdash.repositories import cleanup_views, crawl_views, views, write_views
+from imgdash.repositories import (
+    cleanup_views,
+    crawl_views,
+    tag_delete_views,
+    views,
+    write_views,
+)
 
 app_name = "repositories"
 # Repository names contain slashes and any word; actions hang off a "-" segment, which no
@@ -11,6 +17,11 @@ urlpatterns = [
     path("repositories/-/crawl/", crawl_views.start_crawl, name="crawl"),
     path("repositories/<path:name>/-/scope/", write_views.change_scope, name="scope"),
     path("repositories/<path:name>/-/delete/", write_views.delete_repository, name="delete"),
+    path(
+        "repositories/<path:name>/-/tags/<str:tag>/delete/",
+        tag_delete_views.delete_tag,
+        name="tag_delete",
+    ),
     path("repositories/<path:name>/-/facts/", views.repository_facts, name="facts"),
     path("repositories/<path:name>/", views.repository_detail, name="detail"),
     path("docker-token/", write_views.docker_token, name="docker_token"),

@@ -55,6 +55,8 @@ EXPECTED = {
     "repositories:scope": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:delete": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:bulk_delete": {"GET": NO_GET, "POST": OPERATORS},
+    # One tag (and the tags sharing its manifest) through the registry: GET confirms.
+    "repositories:tag_delete": {"GET": OPERATORS, "POST": OPERATORS},
     # Starting a registry crawl sends requests as the Operator: GET explains, POST starts.
     "repositories:crawl": {"GET": OPERATORS, "POST": OPERATORS},
     "repositories:docker_token": {"GET": NO_GET, "POST": OPERATORS},
@@ -117,6 +119,7 @@ def url_for(name, params, cast):
     samples = {
         "slug": cast.cluster.slug,
         "name": viewer_visible_repository(cast.emulator),
+        "tag": viewer_visible_tag(cast.emulator),
         "job_id": operators_job(cast).pk,
         "user_id": sample_person().pk,
     }
@@ -152,6 +155,11 @@ def sample_person():
 
 def viewer_visible_repository(emulator):
     return next(r["name"] for r in emulator.repositories.all() if r["owner"] == "team-a")
+
+
+def viewer_visible_tag(emulator):
+    repository = emulator.repositories.get(viewer_visible_repository(emulator))
+    return repository["tags"][0]["name"]
 
 
 def is_sign_in(location, login_url=None):
