@@ -12,7 +12,7 @@ from django.db.models import Prefetch, Q
 from imgdash.accounts.roles import ADMIN, ROLES, grant_role, remove_role, set_admin
 from imgdash.accounts.sessions import sign_out_everywhere
 from imgdash.audit.log import record_event
-from imgdash.clusters.models import Credential
+from imgdash.clusters.models import ClusterIdentity, Credential
 from imgdash.clusters.services import delete_credential
 
 PER_PAGE = 25
@@ -25,12 +25,13 @@ class Refused(Exception):
 
 
 def sign_in_method(user):
-    """How `user` signs in, in words for the page.
-
-    Users made by "Sign in with <cluster>" get an unusable password, so a usable one means a
-    local account. Which cluster a user signs in with is not known here yet.
-    """
-    return "password" if user.has_usable_password() else "cluster sign-in"
+    """How `user` signs in, in words for the page: "password" (a local account), "sign in
+    with <cluster>" (an account made by a cluster's sign-in, which has no usable password),
+    or both when a local account has also signed in with a cluster."""
+    clusters = [identity.cluster.name for identity in user.cluster_identities.all()]
+    ways = ["password"] if user.has_usable_password() else []
+    ways += [f"sign in with {name}" for name in clusters]
+    return ", ".join(ways) or "cluster sign-in"
 
 
 def search_people(q):
@@ -40,6 +41,12 @@ def search_people(q):
         .objects.order_by("username")
         .prefetch_related(
             "groups",
+            Prefetch(
+                "cluster_identities",
+                queryset=ClusterIdentity.objects.select_related("cluster").order_by(
+                    "cluster__name"
+                ),
+            ),
             Prefetch(
                 "cluster_credentials",
                 queryset=Credential.objects.select_related("cluster").order_by("cluster__name"),

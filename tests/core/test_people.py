@@ -42,6 +42,11 @@ def test_it_lists_every_user_with_roles_tokens_and_how_they_sign_in(
     cluster_user = make_user("sso-sam")
     cluster_user.set_unusable_password()
     cluster_user.save()
+    from imgdash.clusters.models import ClusterIdentity
+
+    ClusterIdentity.objects.create(
+        user=cluster_user, cluster=credential.cluster, issuer="https://op.example", subject="sam"
+    )
 
     page = client.get(PEOPLE).content.decode()
 
@@ -52,7 +57,7 @@ def test_it_lists_every_user_with_roles_tokens_and_how_they_sign_in(
     assert "password" in row and "never" in row  # never signed in
     assert credential.token not in page
     sam = page[page.index('data-username="sso-sam"') :].split("</tr>")[0]
-    assert "cluster sign-in" in sam
+    assert "sign in with Emulator" in sam and "password" not in sam
     ada = page[page.index('data-username="ada"') :].split("</tr>")[0]
     assert '<span class="badge ok">Admin</span>' in ada
 
