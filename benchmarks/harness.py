@@ -170,7 +170,8 @@ class Deployment:
         from imgdash.emulator.server import EmulatorServer
 
         try:
-            self.emulator = EmulatorServer(repos=self.repos, seed=1).start()
+            # With its registry, as a real cluster has: detail pages read build dates there.
+            self.emulator = EmulatorServer(repos=self.repos, seed=1, registry_port=0).start()
             self.manage("migrate", "--noinput", "-v", "0")
             self.manage("collectstatic", "--noinput", "-v", "0")
             self._prepare()
@@ -241,6 +242,7 @@ class Deployment:
     def _prepare(self):
         spec = {
             "api_url": self.emulator.api_url,
+            "registry": self.emulator.registry_host,
             "tokens": {
                 username: self.emulator.issue_id_token(cluster_user)
                 for username, (_role, cluster_user) in USERS.items()
@@ -384,7 +386,7 @@ def prepare_database(spec):
                 "api_url": spec["api_url"],
                 "verify_tls": True,
                 "ca_pem": "",
-                "registry": "mycluster.icp:8500",
+                "registry": spec["registry"],
             },
         )
     User = get_user_model()

@@ -3,6 +3,11 @@
 The registry is never needed: a page asks it for what the store lacks, waits at most
 ``REGISTRY_DEADLINE_MS``, stores what arrived and renders the rest as placeholders that
 fill in by htmx. Worker threads only talk HTTP; rows are written by the request's thread.
+
+A registry that cannot be reached (no answer, refused connection, a name that does not
+resolve, a 5xx) is left to rest for REGISTRY_REST seconds, for every user of the cluster on
+every worker: pages in that time do not wait on it again and say so at once. Without that,
+every repository page would wait the whole deadline for a registry that is down.
 """
 
 import importlib
@@ -12,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 
 from imgdash.imagemanager import ImageManagerError, NotFound
 from imgdash.imagemanager.imagefacts import MissingBlob
@@ -19,6 +25,24 @@ from imgdash.repositories import built
 from imgdash.repositories import facts as store
 
 logger = logging.getLogger("imgdash.repositories")
+
+# Seconds a registry that could not be reached is left alone before pages ask it again.
+REGISTRY_REST = 30
+
+
+def _resting_key(cluster):
+    return f"registry-resting:v1:{cluster.pk}"
+
+
+def registry_resting(cluster):
+    """Whether the cluster's registry failed to answer in the last REGISTRY_REST seconds."""
+    return cache.get(_resting_key(cluster)) is not None
+
+
+def _note_failure(cluster, error):
+    # A refusal (401/403) or a 404 says the registry is up; only silence and 5xx rest it.
+    if isinstance(error, ImageManagerError) and (error.status is None or error.status >= 500):
+        cache.set(_resting_key(cluster), time.time(), timeout=REGISTRY_REST)
 
 
 def registry_client_for(cluster, client, name, *, deadline, delete=False):
@@ -59,12 +83,15 @@ class FetchOutcome:
     error: ImageManagerError | None = None
     timed_out: bool = False
     unavailable: bool = False  # no registry client in this installation
+    resting: bool = False  # it failed moments ago: not asked (REGISTRY_REST)
 
 
 def fill_store(cluster, client, repository, wanted, deadline):
     """Fetch `wanted` (a facts.RepositoryFacts) from the registry within `deadline` seconds."""
     if wanted.complete:
         return FetchOutcome()
+    if registry_resting(cluster):
+        return FetchOutcome(resting=True)
     ends = time.monotonic() + deadline
     try:
         registry = registry_client_for(cluster, client, repository.name, deadline=deadline)
@@ -88,7 +115,14 @@ def _fetch(cluster, registry, name, wanted, ends):
     running = {}
 
     def submit(what, digest):
-        running[pool.submit(registry_call(registry, what), name, digest)] = (what, digest)
+        future = pool.submit(registry_call(registry, what), name, digest)
+        # Also when the page has stopped waiting: the next page then knows at once.
+        future.add_done_callback(lambda done: done.cancelled() or _rest_on(done.exception()))
+        running[future] = (what, digest)
+
+    def _rest_on(error):
+        if error is not None:
+            _note_failure(cluster, error)
 
     for digest in wanted.manifests_to_fetch:
         submit(store.MANIFEST, digest)
@@ -158,7 +192,9 @@ def config_to_follow(result, asked):
 
 def registry_note(cluster, outcome, complete):
     """What the page cannot show and why, in one sentence; "" when nothing is missing."""
-    if complete or (outcome.error is None and not outcome.unavailable and not outcome.timed_out):
+    if complete or not (
+        outcome.error or outcome.unavailable or outcome.timed_out or outcome.resting
+    ):
         return ""
     lead = "Build dates and platforms are not shown"
     host = cluster.registry_host
@@ -167,6 +203,11 @@ def registry_note(cluster, outcome, complete):
         return f"{lead}: this imgdash has no registry client configured."
     if outcome.timed_out:
         return f"{lead}: the registry at {host} did not answer in time."
+    if outcome.resting:
+        return (
+            f"{lead}: the registry at {host} could not be reached moments ago; imgdash asks "
+            f"it again within {REGISTRY_REST} seconds."
+        )
     if error.operation == "docker token":
         return (
             f"{lead}: {cluster.name} would not issue a registry token for this repository"
