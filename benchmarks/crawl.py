@@ -111,8 +111,15 @@ def run(args):
     from imgdash.jobs.models import Job
     from imgdash.repositories import built, index
 
-    with EmulatorServer(repos=args.repos, seed=1) as emulator:
-        cluster = Cluster.objects.create(name="Emulator", slug="emu", api_url=emulator.api_url)
+    # Its registry on a port of its own: without one the cluster's registry would be the
+    # default <host>:8500, where nothing answers.
+    with EmulatorServer(repos=args.repos, seed=1, registry_port=0) as emulator:
+        cluster = Cluster.objects.create(
+            name="Emulator",
+            slug="emu",
+            api_url=emulator.api_url,
+            registry=emulator.registry_host,
+        )
         admin = User.objects.create_superuser("admin", "admin@example.com", "x")
         save_credential(admin, cluster, emulator.issue_id_token("admin"))
         started = time.perf_counter()
