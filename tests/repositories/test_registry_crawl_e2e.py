@@ -103,3 +103,20 @@ def test_cleanups_not_built_rule_and_its_bulk_delete_after_a_crawl(
     client.get(url(registry_cluster, refresh=1))
     after = client.get(f"/clusters/{registry_cluster.slug}/cleanup/?not_built_days=365")
     assert "No repository matches these rules" in after.content.decode()
+
+
+def test_the_crawl_page_estimates_the_requests_the_crawl_then_sends(
+    client, make_user, connect, registry_cluster
+):
+    admin = make_user("ada", "Operator", superuser=True)
+    connect(admin, "admin")
+    client.force_login(admin)
+    client.get(url(registry_cluster))
+    page = client.get(f"/clusters/{registry_cluster.slug}/repositories/-/crawl/").content.decode()
+    estimate = int(re.search(r"about ([\d,]+) requests", page).group(1).replace(",", ""))
+
+    call_command("crawl_registry", registry_cluster.slug, "--rate", "100", stdout=io.StringIO())
+    sent = Job.objects.get(kind="registry_crawl").requests
+    assert 0.8 * sent <= estimate <= 1.2 * sent
+    page = client.get(f"/clusters/{registry_cluster.slug}/repositories/-/crawl/").content.decode()
+    assert "about 0 requests" in page
