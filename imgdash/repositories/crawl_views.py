@@ -48,8 +48,8 @@ def start_crawl(request, cluster, client):
             items=[(name, {}) for name in names],
         )
         return redirect(reverse("jobs:detail", args=[job.pk]))
-    unsettled = (e for e in snapshot.entries if e.linkable and not built.is_settled(cluster, e))
-    requests = estimated_requests(unsettled)
+    linkable = (entry for entry in snapshot.entries if entry.linkable)
+    requests = estimated_requests(built.unsettled(cluster, linkable))
     context.update(
         {
             "running": running,
