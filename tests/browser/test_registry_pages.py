@@ -133,7 +133,8 @@ def test_a_slow_registry_fills_the_dates_in_after_the_page(signed_in, registry_c
     emulator.faults.add(method="*", path="^/v2/", latency=0.4, times=4)
     with override_settings(REGISTRY_DEADLINE_MS=200):
         page = signed_in()
-        page.goto("/clusters/emu/repositories/default/alpine/")
+        served = page.goto("/clusters/emu/repositories/default/alpine/")
+        assert "facts-pending" in served.text()  # the page did not wait for the registry
 
         expect(page.locator("#tag-table .facts-pending")).to_have_count(0)
         rows = dated_rows(page)
