@@ -13,8 +13,10 @@ N repositories (cold: once per index copy and facts version) and a warm list pag
 The registry: the real client (imgdash/imagemanager/registry.py) against the emulator's
 registry v2 endpoint when both exist; with --fake, an in-process stand-in that answers every
 digest at once with a made-up config (what is measured then is imgdash's own cost and the
-pacing, not a registry). At the default rate of 5 per second 10,000 repositories take about
-100 minutes (three requests each); --repos 500 --rate 50 is a quick look.
+pacing, not a registry). The seed's repositories cost about 6.6 requests each (operation 4,
+a pull token, a config per tag; a manifest and a config per platform of a list): 10,000 take
+about 11 minutes at --rate 100 (the most allowed) and 3.7 hours at the default 5 per second;
+--repos 45 at the default rate is a minute.
 """
 
 import argparse
@@ -111,8 +113,15 @@ def run(args):
     from imgdash.jobs.models import Job
     from imgdash.repositories import built, index
 
-    with EmulatorServer(repos=args.repos, seed=1) as emulator:
-        cluster = Cluster.objects.create(name="Emulator", slug="emu", api_url=emulator.api_url)
+    # Its registry on a port of its own: without one the cluster's registry would be the
+    # default <host>:8500, where nothing answers.
+    with EmulatorServer(repos=args.repos, seed=1, registry_port=0) as emulator:
+        cluster = Cluster.objects.create(
+            name="Emulator",
+            slug="emu",
+            api_url=emulator.api_url,
+            registry=emulator.registry_host,
+        )
         admin = User.objects.create_superuser("admin", "admin@example.com", "x")
         save_credential(admin, cluster, emulator.issue_id_token("admin"))
         started = time.perf_counter()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +39,7 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
+from .failures import Call
 from .imagefacts import ImageConfig, PlatformManifest
 from .names import repository_path, repository_scope
 from .transport import ClusterTransport
@@ -235,6 +236,13 @@ class RegistryClient(ClusterTransport):
             return self._call(operation, method, url, repository=name, headers=headers)
         except ImageManagerError as err:
             raise _registry_error(err) from None
+
+    def _status_error(
+        self, call: Call, answer: Answer, headers: Mapping[str, str]
+    ) -> ImageManagerError:
+        # Worded for the registry before it is logged: a blob lost to garbage collection is
+        # not "a repository deleted, refresh the list".
+        return _registry_error(super()._status_error(call, answer, headers))
 
     def _json(self, answer: Answer) -> object:
         try:

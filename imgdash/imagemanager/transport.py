@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, Self
 from urllib.parse import urlsplit
@@ -296,12 +296,19 @@ class ClusterTransport:
             )
             _tell_observers(record)
             if answer.status >= 300:
-                refusal = status_error(call, answer, response.headers)
+                refusal = self._status_error(call, answer, response.headers)
                 log.warning(
                     "%s %s failed: %s", method, target, refusal.message, extra=_fields(record)
                 )
                 raise refusal
             return answer
+
+    def _status_error(
+        self, call: Call, answer: Answer, headers: Mapping[str, str]
+    ) -> ImageManagerError:
+        """The error for an answer of HTTP 300 or more, in the words its log line uses too;
+        a transport for another API rewords it here."""
+        return status_error(call, answer, headers)
 
     def _read(
         self,

@@ -137,3 +137,9 @@ def is_settled(cluster, entry):
     """Whether the store knows all it can of `entry`'s digests (the crawl skips it)."""
     _, known = store_dates(cluster)
     return all(p in known.settled for p in prefixes_of(entry))
+
+
+def unsettled(cluster, entries):
+    """The `entries` a crawl would read: is_settled for many, with one look at the store."""
+    _, known = store_dates(cluster)
+    return [e for e in entries if not all(p in known.settled for p in prefixes_of(e))]

@@ -8,14 +8,13 @@ from django.views.decorators.http import require_http_methods
 
 from imgdash.accounts.roles import OPERATOR, role_required
 from imgdash.clusters.decorators import cluster_client_view, upstream_error_response
-from imgdash.imagemanager import ImageManagerError
+from imgdash.imagemanager import SIZE_EXACT, ImageManagerError
 from imgdash.jobs.models import QUEUED, REGISTRY_CRAWL, RUNNING, Job
 from imgdash.jobs.services import start_job
 from imgdash.repositories import built, index
 
-# A repository needs about this many requests when nothing of it is known: operation 4, a
-# pull token, a config (lists: a manifest and a config per platform).
-REQUESTS_PER_REPOSITORY = 3
+# Besides its digests, a repository costs operation 4 and a pull token.
+REQUESTS_PER_REPOSITORY = 2
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,16 +48,30 @@ def start_crawl(request, cluster, client):
             items=[(name, {}) for name in names],
         )
         return redirect(reverse("jobs:detail", args=[job.pk]))
-    undated = len(names) - min(dates.dated, len(names))
+    linkable = (entry for entry in snapshot.entries if entry.linkable)
+    requests = estimated_requests(built.unsettled(cluster, linkable))
     context.update(
         {
             "running": running,
             "total": len(names),
             "dated": dates.dated,
-            "minutes": max(1, round(undated * REQUESTS_PER_REPOSITORY / _rate() / 60)),
+            "requests": requests,
+            "minutes": max(1, round(requests / _rate() / 60)),
         }
     )
     return render(request, "repositories/crawl.html", context)
+
+
+def estimated_requests(entries):
+    """About how many requests a crawl of `entries` sends: per repository, operation
+    4, a pull token and one per digest the list names (a config; for a manifest list a
+    platform's manifest, then its config too). A list entry without exact sizes is taken to
+    be a manifest list; schema 1 images are counted as if they were one too."""
+    total = 0
+    for entry in entries:
+        digests = len(built.prefixes_of(entry))
+        total += REQUESTS_PER_REPOSITORY + digests * (1 if entry.size_state == SIZE_EXACT else 2)
+    return total
 
 
 def _rate():

@@ -141,11 +141,17 @@ def first_child(emulator, missing):
     pytest.fail("the seeded test data has no such manifest: see images.MISSING_MANIFESTS")
 
 
-def test_it_says_not_found_for_a_platform_manifest_lost_to_garbage_collection(emulator, registry):
+def test_it_says_not_found_for_a_platform_manifest_lost_to_garbage_collection(
+    emulator, registry, caplog
+):
     name, digest = first_child(emulator, missing=True)
     with pytest.raises(NotFound) as caught:
         registry(name).platform_manifest(name, digest)
     assert "garbage collection" in caught.value.message
+    # The operator's log says the same, not the API's "repository not found, refresh the list".
+    failed = [r.getMessage() for r in caplog.records if " failed: " in r.getMessage()]
+    assert failed and all("garbage collection" in line for line in failed)
+    assert not any("refresh the list" in line for line in failed)
 
 
 def test_it_refuses_content_whose_digest_does_not_match(emulator, registry):
