@@ -34,9 +34,15 @@ def snap(page, name):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_it_saves_the_readme_screenshots(scheme, browser, live_server, make_user, connect):
+def test_it_saves_the_readme_screenshots(
+    scheme, browser, live_server, make_user, connect, registry_cluster
+):
+    from django.core.management import call_command
+
     user = make_user("olivia", "Operator", "Auditor")
     connect(user, "admin")
+    # Build dates on the list, as after a registry crawl.
+    call_command("crawl_registry", "emu", "--user", "olivia", "--rate", "100", verbosity=0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 800}, color_scheme=scheme
