@@ -20,7 +20,7 @@ from imgdash.audit.log import record_event
 from imgdash.clusters import locks
 from imgdash.clusters.crypto import InvalidToken
 from imgdash.clusters.models import ClusterIdentity, Credential, SignInProvider
-from imgdash.clusters.services import save_credential
+from imgdash.clusters.services import save_credential, transport_options
 from imgdash.imagemanager import ImageManagerError
 from imgdash.imagemanager.oidc import OpenIDClient
 
@@ -54,12 +54,8 @@ def provider_client(provider):
         provider.effective_discovery_url,
         provider.client_id,
         provider.client_secret,
-        verify=cluster.verify_tls,
-        ca_pem=cluster.ca_pem.strip() or None,
-        connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
-        read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
+        **{**transport_options(cluster), "max_response_bytes": 1024 * 1024},
         call_deadline=settings.IMAGEMANAGER_CALL_DEADLINE,
-        max_response_bytes=1024 * 1024,
     )
 
 

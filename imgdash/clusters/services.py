@@ -47,16 +47,24 @@ class NeedsSignIn(NeedsConnection):
         self.cluster = cluster
 
 
+def transport_options(cluster):
+    """How every client to `cluster` connects (its API, registry and sign-in provider): TLS as
+    an admin registered it, and the timeouts and size cap of the settings."""
+    return {
+        "verify": cluster.verify_tls,
+        "ca_pem": cluster.ca_pem.strip() or None,
+        "connect_timeout": settings.IMAGEMANAGER_CONNECT_TIMEOUT,
+        "read_timeout": settings.IMAGEMANAGER_READ_TIMEOUT,
+        "max_response_bytes": settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+    }
+
+
 def make_client(cluster, token=None):
     """A client for this cluster, configured only from what an admin registered."""
     return ImageManagerClient(
         cluster.api_url,
         token,
-        verify=cluster.verify_tls,
-        ca_pem=cluster.ca_pem.strip() or None,
-        connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
-        read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
-        max_response_bytes=settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+        **transport_options(cluster),
         call_deadline=settings.IMAGEMANAGER_CALL_DEADLINE,
         list_deadline=settings.IMAGEMANAGER_LIST_DEADLINE,
         max_repositories=settings.IMAGEMANAGER_MAX_REPOSITORIES,

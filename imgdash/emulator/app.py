@@ -28,8 +28,8 @@ from .responses import (
     http_error,
     json_response,
     method_not_allowed,
-    phrase,
     read_body,
+    send,
 )
 from .state import SCOPES
 from .tokens import TokenError
@@ -101,12 +101,7 @@ class ImageManagerApp:
         except Exception:
             logger.exception("emulator error on %s %s", method, path)
             response = http_error(500, "Internal Server Error")
-        headers = list(response.headers)
-        if response.content_type:
-            headers.insert(0, ("Content-Type", response.content_type))
-        headers.append(("Content-Length", str(len(response.body))))
-        start_response(f"{response.status} {phrase(response.status)}", headers)
-        return [response.body]
+        return send(response, start_response)
 
     def route(self, method, path, environ):
         if path in ("/", API, API + "/"):

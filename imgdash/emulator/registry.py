@@ -21,7 +21,7 @@ import jwt
 import orjson
 
 from . import images
-from .responses import Response, phrase
+from .responses import Response, send
 from .tokens import REGISTRY_ISSUER
 
 logger = logging.getLogger("imgdash.emulator")
@@ -55,12 +55,7 @@ class RegistryApp:
         except Exception:
             logger.exception("registry error on %s %s", method, path)
             response = registry_error(500, "UNKNOWN", "internal error")
-        headers = list(response.headers)
-        if response.content_type:
-            headers.insert(0, ("Content-Type", response.content_type))
-        headers.append(("Content-Length", str(len(response.body))))
-        start_response(f"{response.status} {phrase(response.status)}", headers)
-        return [response.body]
+        return send(response, start_response)
 
     def route(self, method, path, environ):
         if path in ("/v2", "/v2/"):

@@ -50,3 +50,13 @@ def phrase(status):
         return HTTPStatus(status).phrase
     except ValueError:
         return "Unknown"
+
+
+def send(response, start_response):
+    """Hand `response` to the WSGI server: status line, headers with its length, body."""
+    headers = list(response.headers)
+    if response.content_type:
+        headers.insert(0, ("Content-Type", response.content_type))
+    headers.append(("Content-Length", str(len(response.body))))
+    start_response(f"{response.status} {phrase(response.status)}", headers)
+    return [response.body]

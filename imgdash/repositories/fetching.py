@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from imgdash.clusters.services import transport_options
 from imgdash.imagemanager import ImageManagerError, NotFound
 from imgdash.imagemanager.imagefacts import MissingBlob
 from imgdash.repositories import built
@@ -66,11 +67,7 @@ def registry_client_for(cluster, client, name, *, deadline, delete=False):
     return registry.RegistryClient(
         registry.registry_url(cluster.api_url, cluster.registry_host),
         token,
-        verify=cluster.verify_tls,
-        ca_pem=cluster.ca_pem.strip() or None,
-        connect_timeout=settings.IMAGEMANAGER_CONNECT_TIMEOUT,
-        read_timeout=settings.IMAGEMANAGER_READ_TIMEOUT,
-        max_response_bytes=settings.IMAGEMANAGER_MAX_RESPONSE_MB * 1024 * 1024,
+        **transport_options(cluster),
         call_deadline=max(deadline, 0.1),
     )
 

@@ -153,6 +153,25 @@ def put_repository(emulator, name=NAME, owner="team-a", tags=None):
     emulator.repositories.put({"name": name, "owner": owner, "scope": "namespace", "tags": tags})
 
 
+FRESH, STALE, MULTI, UNREAD = "team-a/fresh", "team-a/stale", "team-b/multi", "team-b/unread"
+
+
+def put_four(emulator):
+    """Four repositories: one built 3 days ago, one 400 days ago, a manifest list whose
+    newest platform is 10 days old, and one whose facts the standard registry does not have."""
+    put_repository(emulator, FRESH, tags=[{"name": "1", "manifest": single(C_NEW)}])
+    put_repository(emulator, STALE, tags=[{"name": "1", "manifest": single(C_OLD)}])
+    put_repository(
+        emulator,
+        MULTI,
+        owner="team-b",
+        tags=[{"name": "1", "manifest": manifest_list((M_AMD, "amd64"))}],
+    )
+    put_repository(
+        emulator, UNREAD, owner="team-b", tags=[{"name": "1", "manifest": single(digest("x"))}]
+    )
+
+
 def standard_registry():
     """A FakeRegistry holding every digest of put_repository()'s default tags."""
     fake = FakeRegistry()

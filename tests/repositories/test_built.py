@@ -7,20 +7,16 @@ import sys
 import pytest
 
 from tests.repositories.registry_fake import (
-    C_NEW,
-    C_OLD,
-    M_AMD,
-    digest,
-    manifest_list,
-    put_repository,
-    single,
+    FRESH,
+    MULTI,
+    STALE,
+    UNREAD,
+    put_four,
     standard_registry,
 )
 from tests.repositories.test_list import names_on, url
 
 pytestmark = pytest.mark.django_db
-
-FRESH, STALE, MULTI, UNREAD = "team-a/fresh", "team-a/stale", "team-b/multi", "team-b/unread"
 
 
 @pytest.fixture
@@ -35,17 +31,7 @@ def dated(client, viewer, cluster, emulator, registry):
     """Four repositories: built 3 days ago, 400 days ago, 10 days ago (a manifest list whose
     newest platform is 10 days old), and one whose registry facts were never read. The list is
     fetched first; the facts arrive after, through the repository pages."""
-    put_repository(emulator, FRESH, tags=[{"name": "1", "manifest": single(C_NEW)}])
-    put_repository(emulator, STALE, tags=[{"name": "1", "manifest": single(C_OLD)}])
-    put_repository(
-        emulator,
-        MULTI,
-        owner="team-b",
-        tags=[{"name": "1", "manifest": manifest_list((M_AMD, "amd64"))}],
-    )
-    put_repository(
-        emulator, UNREAD, owner="team-b", tags=[{"name": "1", "manifest": single(digest("x"))}]
-    )
+    put_four(emulator)
     assert client.get(url(cluster)).status_code == 200  # the index, before any facts
     for name in (FRESH, STALE, MULTI):
         assert client.get(f"/clusters/{cluster.slug}/repositories/{name}/").status_code == 200

@@ -16,20 +16,18 @@ from imgdash.jobs.models import Job
 from imgdash.repositories import crawl
 from imgdash.repositories.models import ConfigFacts, MissingFacts
 from tests.repositories.registry_fake import (
-    C_NEW,
-    C_OLD,
-    M_AMD,
+    FRESH,
+    MULTI,
+    STALE,
+    UNREAD,
     digest,
-    manifest_list,
-    put_repository,
-    single,
+    put_four,
     standard_registry,
     unavailable,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-FRESH, STALE, MULTI, UNREAD = "team-a/fresh", "team-a/stale", "team-b/multi", "team-b/unread"
 # Per repository: operation 4, a pull token, then its digests (a list: manifest, then config).
 EXPECTED_REQUESTS = {FRESH: 3, STALE: 3, MULTI: 4, UNREAD: 3}
 
@@ -77,17 +75,7 @@ def four(emulator):
     """Only four repositories on the cluster: three the registry knows, one it does not."""
     for repository in emulator.repositories.all():
         emulator.repositories.delete(repository["name"])
-    put_repository(emulator, FRESH, tags=[{"name": "1", "manifest": single(C_NEW)}])
-    put_repository(emulator, STALE, tags=[{"name": "1", "manifest": single(C_OLD)}])
-    put_repository(
-        emulator,
-        MULTI,
-        owner="team-b",
-        tags=[{"name": "1", "manifest": manifest_list((M_AMD, "amd64"))}],
-    )
-    put_repository(
-        emulator, UNREAD, owner="team-b", tags=[{"name": "1", "manifest": single(digest("x"))}]
-    )
+    put_four(emulator)
 
 
 @pytest.fixture
