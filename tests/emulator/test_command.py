@@ -24,6 +24,9 @@ def start(*args):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # As in a terminal: Ctrl-C interrupts. A shell's background job (a CI runner's, say)
+        # would otherwise pass its ignored SIGINT on, and Python would then never see it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines = queue.Queue()
     threading.Thread(

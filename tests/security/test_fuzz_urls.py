@@ -15,7 +15,7 @@ from django.urls import Resolver404, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imgdash.imagemanager import is_valid_repository_name
+from imgdash.imagemanager import is_valid_repository_name, is_valid_tag
 from tests.security.conftest import ROLES, fuzz_settings, hostile_text, repository_names
 from tests.security.test_fuzz_connect import assert_stays_on_site
 from tests.security.test_role_matrix import EXPECTED, app_urls, operators_job, sample_person
@@ -59,7 +59,7 @@ HEADERS = {
     "HTTP_REFERER": hostile_text(),
     "HTTP_USER_AGENT": hostile_text(),
 }
-SLUG_MARK, NAME_MARK = "zzslugzz", "zznamezz"
+SLUG_MARK, NAME_MARK, TAG_MARK = "zzslugzz", "zznamezz", "zztagzz"
 # Digits only (the URL takes an integer), and no real job has this id.
 JOB_MARK = 918273645546372819
 USER_MARK = 817263544536271809
@@ -98,20 +98,29 @@ def test_fuzz_every_url(cast, attack):
         headers=st.fixed_dictionaries({}, optional=HEADERS),
         job_id=job_ids,
         user_id=user_ids,
+        tag=st.one_of(st.just("latest"), st.just("1.0"), hostile_text(40)),
     )
-    def run(name, role, method, slug, repository, data, headers, job_id, user_id):
-        marks = {"slug": SLUG_MARK, "name": NAME_MARK, "job_id": JOB_MARK, "user_id": USER_MARK}
+    def run(name, role, method, slug, repository, data, headers, job_id, user_id, tag):
+        marks = {
+            "slug": SLUG_MARK,
+            "name": NAME_MARK,
+            "tag": TAG_MARK,
+            "job_id": JOB_MARK,
+            "user_id": USER_MARK,
+        }
         path = reverse(name, kwargs={param: marks[param] for param in urls[name]})
         path = path.replace(SLUG_MARK, quote(slug, safe="")).replace(
             NAME_MARK, quote(repository, safe="/")
         )
         path = path.replace(str(JOB_MARK), job_id).replace(str(USER_MARK), user_id)
+        path = path.replace(TAG_MARK, quote(tag, safe=""))
         response, upstream = attack(role, method, path, data, **headers)
         assert_stays_on_site(response)
         view, kwargs = reached(response)
         allowed = view is not None and EXPECTED[view][method][ROLES.index(role)] == "+"
         for_cluster = kwargs.get("slug", cast.cluster.slug) == cast.cluster.slug
         valid_name = is_valid_repository_name(kwargs.get("name", "x"))
+        valid_name = valid_name and is_valid_tag(kwargs.get("tag", "latest"))
         if not (allowed and for_cluster and valid_name):
             assert upstream == [], f"{role} {method} {path}: reached the cluster: {upstream}"
         cast.restore(role)
