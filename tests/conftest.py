@@ -58,11 +58,15 @@ def fresh_process_env(**overrides):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: no repository index leaks between tests."""
+    """Each test starts with an empty cache: no repository index leaks between tests. The
+    registry calls a test's pages left running end first: they may still write to it."""
     from django.core.cache import cache
+
+    from imgdash.repositories.fetching import finish_background_calls
 
     cache.clear()
     yield
+    finish_background_calls()
     cache.clear()
 
 

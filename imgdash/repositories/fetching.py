@@ -13,6 +13,7 @@ every repository page would wait the whole deadline for a registry that is down.
 import importlib
 import logging
 import time
+import weakref
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -29,6 +30,17 @@ logger = logging.getLogger("imgdash.repositories")
 
 # Seconds a registry that could not be reached is left alone before pages ask it again.
 REGISTRY_REST = 30
+
+
+# The pools of the pages' fetches, whose last calls may outlive their page.
+_pools = weakref.WeakSet()
+
+
+def finish_background_calls():
+    """Wait until the registry calls that pages left running have ended (at their own call
+    deadline at the latest): for tests, where nothing may outlive the test that started it."""
+    for pool in list(_pools):
+        pool.shutdown(wait=True)
 
 
 def _resting_key(cluster):
@@ -109,6 +121,7 @@ def _fetch(cluster, registry, name, wanted, ends):
     pool = ThreadPoolExecutor(
         max_workers=settings.REGISTRY_CONCURRENCY, thread_name_prefix="registry-facts"
     )
+    _pools.add(pool)
     running = {}
 
     def submit(what, digest):
