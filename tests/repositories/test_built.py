@@ -2,7 +2,6 @@
 registry-facts store, and a line saying how many repositories have a date."""
 
 import re
-import sys
 
 import pytest
 
@@ -12,18 +11,10 @@ from tests.repositories.registry_fake import (
     STALE,
     UNREAD,
     put_four,
-    standard_registry,
 )
 from tests.repositories.test_list import names_on, url
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def registry(monkeypatch):
-    fake = standard_registry()
-    monkeypatch.setitem(sys.modules, "imgdash.imagemanager.registry", fake.module())
-    return fake
 
 
 @pytest.fixture

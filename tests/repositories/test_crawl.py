@@ -6,7 +6,6 @@ emulator's Image Manager API over a real socket and the fake registry module; th
 checked on an injected clock, never on wall time."""
 
 import io
-import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -22,7 +21,6 @@ from tests.repositories.registry_fake import (
     UNREAD,
     digest,
     put_four,
-    standard_registry,
     unavailable,
 )
 
@@ -61,13 +59,6 @@ class RecordingPacer(crawl.Pacer):
         self.times.append(self.clock_.now)
         if self.on_request is not None:
             self.on_request(len(self.times))
-
-
-@pytest.fixture
-def registry(monkeypatch):
-    fake = standard_registry()
-    monkeypatch.setitem(sys.modules, "imgdash.imagemanager.registry", fake.module())
-    return fake
 
 
 @pytest.fixture

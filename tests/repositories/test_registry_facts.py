@@ -19,18 +19,10 @@ from tests.repositories.registry_fake import (
     digest,
     put_repository,
     single,
-    standard_registry,
     unavailable,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def registry(monkeypatch):
-    fake = standard_registry()
-    monkeypatch.setitem(sys.modules, "imgdash.imagemanager.registry", fake.module())
-    return fake
 
 
 def detail(client, cluster, name=NAME, query=""):
